@@ -1,0 +1,251 @@
+package dev.tenantry.sdk;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.StringJoiner;
+
+/**
+ * A typed client of the control-plane API. Thread-safe; one per server. Every refusal is an
+ * {@link ApiError} carrying the server's problem document.
+ */
+public final class AdminClient {
+    /** The JSON mapper the SDK uses (Java time and Optional aware); handy for printing models. */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new Jdk8Module()).registerModule(new JavaTimeModule())
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .setSerializationInclusion(JsonInclude.Include.NON_ABSENT);
+
+    private final URI server;
+    private final String token;
+    private final HttpClient http;
+
+    public AdminClient(URI server, String token) {
+        this.server = server;
+        this.token = token;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    public URI server() {
+        return server;
+    }
+
+    // ---- tenants
+
+    /** What to create; empty fields take the server's defaults. */
+    public record NewTenant(String slug, Optional<String> displayName, Optional<String> plan, Optional<String> tier,
+                            Optional<String> region, Map<String, String> labels) {}
+
+    public Models.Tenant createTenant(NewTenant request, Optional<String> idempotencyKey) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("slug", request.slug());
+        request.displayName().ifPresent(v -> body.put("displayName", v));
+        request.plan().ifPresent(v -> body.put("plan", v));
+        request.tier().ifPresent(v -> body.put("tier", v));
+        request.region().ifPresent(v -> body.put("region", v));
+        if (!request.labels().isEmpty()) {
+            body.put("labels", request.labels());
+        }
+        Map<String, String> headers = idempotencyKey.map(k -> Map.of("Idempotency-Key", k)).orElse(Map.of());
+        return send("POST", "/v1/tenants", body, headers, Models.Tenant.class);
+    }
+
+    public Models.Tenant tenant(String ref) {
+        return send("GET", "/v1/tenants/" + path(ref), null, Map.of(), Models.Tenant.class);
+    }
+
+    /** Listing filters; empty ones are not applied. */
+    public record TenantQuery(Optional<String> status, Optional<String> plan, Optional<String> tier,
+                              Map<String, String> labels, Optional<String> slugPrefix, Optional<String> cursor,
+                              int limit) {
+        public static TenantQuery all(int limit) {
+            return new TenantQuery(Optional.empty(), Optional.empty(), Optional.empty(), Map.of(), Optional.empty(),
+                    Optional.empty(), limit);
+        }
+
+        public TenantQuery after(String cursor) {
+            return new TenantQuery(status, plan, tier, labels, slugPrefix, Optional.of(cursor), limit);
+        }
+    }
+
+    public Models.Page<Models.Tenant> tenants(TenantQuery q) {
+        StringJoiner query = new StringJoiner("&");
+        q.status().ifPresent(v -> query.add("status=" + enc(v)));
+        q.plan().ifPresent(v -> query.add("plan=" + enc(v)));
+        q.tier().ifPresent(v -> query.add("tier=" + enc(v)));
+        q.labels().forEach((k, v) -> query.add("label=" + enc(k + "=" + v)));
+        q.slugPrefix().ifPresent(v -> query.add("slugPrefix=" + enc(v)));
+        q.cursor().ifPresent(v -> query.add("cursor=" + enc(v)));
+        query.add("limit=" + q.limit());
+        return this.<Models.Page<Models.Tenant>>send("GET", "/v1/tenants?" + query, null, Map.of(), page(Models.Tenant.class));
+    }
+
+    /** Changes the given fields ({@code displayName}, {@code plan}, {@code labels}); with a version, only if current. */
+    public Models.Tenant updateTenant(String ref, Map<String, Object> changes, OptionalInt ifVersion) {
+        Map<String, String> headers = ifVersion.isPresent() ? Map.of("If-Match", "\"" + ifVersion.getAsInt() + "\"") : Map.of();
+        return send("PATCH", "/v1/tenants/" + path(ref), changes, headers, Models.Tenant.class);
+    }
+
+    public Models.Tenant suspendTenant(String ref, Optional<String> reason) {
+        Map<String, Object> body = reason.<Map<String, Object>>map(r -> Map.of("reason", r)).orElse(Map.of());
+        return send("POST", "/v1/tenants/" + path(ref) + "/suspend", body, Map.of(), Models.Tenant.class);
+    }
+
+    public Models.Tenant resumeTenant(String ref) {
+        return send("POST", "/v1/tenants/" + path(ref) + "/resume", null, Map.of(), Models.Tenant.class);
+    }
+
+    public Models.Tenant deleteTenant(String ref) {
+        return send("DELETE", "/v1/tenants/" + path(ref), null, Map.of(), Models.Tenant.class);
+    }
+
+    // ---- domains and keys
+
+    public List<Models.Domain> domains(String tenantRef) {
+        return itemsOf("/v1/tenants/" + path(tenantRef) + "/domains", Models.Domain.class);
+    }
+
+    public Models.Domain addDomain(String tenantRef, String hostname) {
+        return send("POST", "/v1/tenants/" + path(tenantRef) + "/domains", Map.of("hostname", hostname), Map.of(), Models.Domain.class);
+    }
+
+    public void removeDomain(String tenantRef, String hostname) {
+        send("DELETE", "/v1/tenants/" + path(tenantRef) + "/domains/" + path(hostname), null, Map.of(), Void.class);
+    }
+
+    public Models.ApiKey createKey(String tenantRef, String name, List<String> scopes, Optional<java.time.Instant> expiresAt) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        body.put("scopes", scopes);
+        expiresAt.ifPresent(at -> body.put("expiresAt", at.toString()));
+        return send("POST", "/v1/tenants/" + path(tenantRef) + "/api-keys", body, Map.of(), Models.ApiKey.class);
+    }
+
+    public List<Models.ApiKey> keys(String tenantRef) {
+        return itemsOf("/v1/tenants/" + path(tenantRef) + "/api-keys", Models.ApiKey.class);
+    }
+
+    public Models.ApiKey revokeKey(String tenantRef, String keyId) {
+        return send("DELETE", "/v1/tenants/" + path(tenantRef) + "/api-keys/" + path(keyId), null, Map.of(), Models.ApiKey.class);
+    }
+
+    // ---- plans, audit, tokens
+
+    public List<Models.Plan> plans() {
+        return itemsOf("/v1/plans", Models.Plan.class);
+    }
+
+    public Models.Plan updatePlan(String name, Map<String, Object> changes) {
+        return send("PATCH", "/v1/plans/" + path(name), changes, Map.of(), Models.Plan.class);
+    }
+
+    /** Audit filters; empty ones are not applied. Times are RFC 3339. */
+    public record AuditQuery(Optional<String> tenant, Optional<String> actor, Optional<String> action,
+                             Optional<String> since, Optional<String> until, Optional<String> cursor, int limit) {}
+
+    public Models.Page<Models.AuditEntry> audit(AuditQuery q) {
+        StringJoiner query = new StringJoiner("&");
+        q.tenant().ifPresent(v -> query.add("tenant=" + enc(v)));
+        q.actor().ifPresent(v -> query.add("actor=" + enc(v)));
+        q.action().ifPresent(v -> query.add("action=" + enc(v)));
+        q.since().ifPresent(v -> query.add("since=" + enc(v)));
+        q.until().ifPresent(v -> query.add("until=" + enc(v)));
+        q.cursor().ifPresent(v -> query.add("cursor=" + enc(v)));
+        query.add("limit=" + q.limit());
+        return this.<Models.Page<Models.AuditEntry>>send("GET", "/v1/audit?" + query, null, Map.of(), page(Models.AuditEntry.class));
+    }
+
+    public Models.AdminToken createToken(String name, List<String> scopes) {
+        return send("POST", "/v1/tokens", Map.of("name", name, "scopes", scopes), Map.of(), Models.AdminToken.class);
+    }
+
+    public List<Models.AdminToken> tokens() {
+        return itemsOf("/v1/tokens", Models.AdminToken.class);
+    }
+
+    public Models.AdminToken revokeToken(String id) {
+        return send("DELETE", "/v1/tokens/" + path(id), null, Map.of(), Models.AdminToken.class);
+    }
+
+    // ---- transport
+
+    private <T> T send(String method, String pathAndQuery, Object body, Map<String, String> headers, Class<T> type) {
+        return send(method, pathAndQuery, body, headers, JSON.constructType(type));
+    }
+
+    private <T> T send(String method, String pathAndQuery, Object body, Map<String, String> headers, JavaType type) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(pathAndQuery))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "application/json");
+        headers.forEach(request::header);
+        try {
+            if (body == null) {
+                request.method(method, HttpRequest.BodyPublishers.noBody());
+            } else {
+                request.header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+            }
+            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() >= 400) {
+                throw new ApiError(problem(response));
+            }
+            if (type.getRawClass() == Void.class || response.body().length == 0) {
+                return null;
+            }
+            return JSON.readValue(response.body(), type);
+        } catch (IOException e) {
+            throw new TenantryClientException.Unreachable("cannot reach the Tenantry API at " + server + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TenantryClientException.Unreachable("interrupted while calling " + server, e);
+        }
+    }
+
+    private static Models.Problem problem(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readValue(response.body(), Models.Problem.class);
+        } catch (IOException e) {
+            return new Models.Problem("about:blank", "HTTP " + response.statusCode(), response.statusCode(),
+                    new String(response.body(), StandardCharsets.UTF_8), "", "unknown", Optional.empty());
+        }
+    }
+
+    private <T> List<T> itemsOf(String path, Class<T> item) {
+        Models.Items<T> items = send("GET", path, null, Map.of(), JSON.getTypeFactory().constructParametricType(Models.Items.class, item));
+        return items.items();
+    }
+
+    private static JavaType page(Class<?> item) {
+        return JSON.getTypeFactory().constructParametricType(Models.Page.class, item);
+    }
+
+
+    private static String enc(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    private static String path(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+}

@@ -1,0 +1,24 @@
+package dev.tenantry.catalog;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Operators' bearer tokens for the control-plane API, stored only as hashes. */
+public interface AdminTokens {
+
+    /** Issues a token; the returned secret is never shown again. */
+    IssuedSecret<AdminToken> create(String name, Set<AdminToken.Scope> scopes, Actor actor);
+
+    /** All tokens, revoked ones included, newest first. */
+    List<AdminToken> list();
+
+    /** Revokes a token at once. */
+    AdminToken revoke(String id, Actor actor);
+
+    /** The live token this secret proves, if any. */
+    Optional<AdminToken> authenticate(String secret);
+
+    /** Whether any token was ever issued (the first start issues one). */
+    boolean anyIssued();
+}

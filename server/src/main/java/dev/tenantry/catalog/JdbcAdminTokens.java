@@ -1,0 +1,110 @@
+package dev.tenantry.catalog;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+
+/** {@link AdminTokens} on PostgreSQL. */
+final class JdbcAdminTokens implements AdminTokens {
+    static final String KIND = "tad";
+    private final Jdbi jdbi;
+    private final Clock clock;
+    private final Audit audit;
+
+    JdbcAdminTokens(Jdbi jdbi, Clock clock, Audit audit) {
+        this.jdbi = jdbi;
+        this.clock = clock;
+        this.audit = audit;
+    }
+
+    @Override
+    public IssuedSecret<AdminToken> create(String name, Set<AdminToken.Scope> scopes, Actor actor) {
+        List<FieldError> errors = new ArrayList<>();
+        Rules.displayName("name", name, errors);
+        if (scopes.isEmpty()) {
+            errors.add(new FieldError("scopes", "must name at least one of: read, admin"));
+        }
+        Rules.throwIfAny(errors);
+        Instant now = clock.instant();
+        String secret = Secrets.generate(KIND);
+        AdminToken token = new AdminToken(Ids.next(clock), name, Secrets.prefixOf(KIND, secret).orElseThrow(),
+                scopes, actor.name(), now, Optional.empty());
+        jdbi.useTransaction(h -> {
+            h.createUpdate("""
+                    insert into admin_tokens (id, name, prefix, hash, scopes, created_by, created_at)
+                    values (:id, :name, :prefix, :hash, :scopes, :by, :now)""")
+                    .bind("id", token.id()).bind("name", name).bind("prefix", token.prefix())
+                    .bind("hash", Secrets.hash(secret)).bind("scopes", wire(scopes))
+                    .bind("by", actor.name()).bind("now", Sql.timestamp(now))
+                    .execute();
+            audit.record(h, actor, "token.create", "token", token.id().toString(), null,
+                    Map.of("name", name, "prefix", token.prefix(), "scopes", List.of(wire(scopes))));
+        });
+        return new IssuedSecret<>(token, secret);
+    }
+
+    @Override
+    public List<AdminToken> list() {
+        return jdbi.withHandle(h -> h.createQuery("select * from admin_tokens order by id desc")
+                .map((rs, ctx) -> map(rs)).list());
+    }
+
+    @Override
+    public AdminToken revoke(String id, Actor actor) {
+        return jdbi.inTransaction(h -> {
+            AdminToken token = Ids.parse(id).flatMap(uuid -> h.createQuery(
+                            "select * from admin_tokens where id = :id for update")
+                    .bind("id", uuid).map((rs, ctx) -> map(rs)).findOne())
+                    .orElseThrow(() -> new CatalogException.NotFound("token", TenantRows.shorten(id)));
+            if (token.revokedAt().isPresent()) {
+                throw new CatalogException.Conflict("token " + token.id() + " was already revoked at " + token.revokedAt().get());
+            }
+            h.createUpdate("update admin_tokens set revoked_at = :now where id = :id")
+                    .bind("now", Sql.timestamp(clock.instant())).bind("id", token.id()).execute();
+            audit.record(h, actor, "token.revoke", "token", token.id().toString(), null,
+                    Map.of("name", token.name(), "prefix", token.prefix()));
+            return h.createQuery("select * from admin_tokens where id = :id").bind("id", token.id())
+                    .map((rs, ctx) -> map(rs)).one();
+        });
+    }
+
+    @Override
+    public Optional<AdminToken> authenticate(String secret) {
+        Optional<String> prefix = Secrets.prefixOf(KIND, secret);
+        if (prefix.isEmpty()) {
+            return Optional.empty();
+        }
+        return jdbi.withHandle(h -> h.createQuery("select * from admin_tokens where prefix = :prefix and revoked_at is null")
+                .bind("prefix", prefix.get())
+                .map((rs, ctx) -> Secrets.matches(secret, rs.getBytes("hash")) ? Optional.of(map(rs)) : Optional.<AdminToken>empty())
+                .findOne()
+                .flatMap(o -> o));
+    }
+
+    @Override
+    public boolean anyIssued() {
+        return jdbi.withHandle(h -> h.createQuery("select exists (select 1 from admin_tokens)").mapTo(Boolean.class).one());
+    }
+
+    private static String[] wire(Set<AdminToken.Scope> scopes) {
+        return scopes.stream().map(AdminToken.Scope::wire).sorted().toArray(String[]::new);
+    }
+
+    private static AdminToken map(ResultSet rs) throws SQLException {
+        Set<AdminToken.Scope> scopes = EnumSet.noneOf(AdminToken.Scope.class);
+        JdbcApiKeys.strings(rs.getArray("scopes"))
+                .forEach(s -> scopes.add(AdminToken.Scope.valueOf(s.toUpperCase(Locale.ROOT))));
+        return new AdminToken(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("prefix"), scopes,
+                rs.getString("created_by"), Sql.instant(rs, "created_at"), Sql.optionalInstant(rs, "revoked_at"));
+    }
+}

@@ -1,0 +1,17 @@
+package dev.tenantry.catalog;
+
+import java.time.Instant;
+
+/** A plan: the limits a tenant gets. Plans are data, editable through the API. */
+public record Plan(
+        String name,
+        Tier tier,
+        int ratePerSecond,
+        int burst,
+        long dailyQuota,
+        int maxConcurrency,
+        int memoryMb,
+        int timeoutMs,
+        boolean egressAllowed,
+        int version,
+        Instant updatedAt) {}

@@ -1,0 +1,167 @@
+package dev.tenantry.platform;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A node's configuration, built once and validated once. Every setting has one name used three
+ * ways: the flag {@code --api-port}, the environment variable {@code TENANTRY_API_PORT} and the
+ * config-file key {@code api-port}. A flag beats the environment, which beats the file, which
+ * beats the default.
+ */
+public record Config(
+        Path dataDir,
+        Optional<String> databaseUrl,
+        Optional<String> databaseUser,
+        Optional<String> databasePassword,
+        String bind,
+        int apiPort,
+        int gatewayPort,
+        String baseDomain,
+        String region,
+        String defaultPlan,
+        long maxBodyBytes,
+        Set<Role> roles,
+        int databasePoolSize) {
+
+    /** What a node does. {@code tenantry up} runs them all. */
+    public enum Role { API, SCHEDULER, GATEWAY, WORKER }
+
+    /** Every setting's name, for help texts and for rejecting unknown config-file keys. */
+    public static final List<String> NAMES = List.of("data-dir", "database-url", "database-user", "database-password",
+            "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
+            "database-pool-size");
+
+    private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
+
+    /**
+     * Resolves the settings from flags (already parsed, by setting name), the environment and the
+     * config file ({@code --config}, else {@code <data-dir>/tenantry.conf} when it exists).
+     */
+    public static Config resolve(Map<String, String> flags, Map<String, String> env, Optional<Path> configFile) {
+        Map<String, String> values = new HashMap<>();
+        Map<String, String> fromEnv = new HashMap<>();
+        for (String name : NAMES) {
+            String value = env.get("TENANTRY_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
+            if (value != null && !value.isBlank()) {
+                fromEnv.put(name, value.trim());
+            }
+        }
+        String dataDir = flags.getOrDefault("data-dir", fromEnv.getOrDefault("data-dir", ".tenantry"));
+        Optional<Path> file = configFile.or(() -> Optional.of(Path.of(dataDir, "tenantry.conf")).filter(Files::isRegularFile));
+        file.ifPresent(f -> values.putAll(readFile(f)));
+        values.putAll(fromEnv);
+        values.putAll(flags);
+        return build(values);
+    }
+
+    private static Map<String, String> readFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("config file " + file + " does not exist or is not a file");
+        }
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            props.load(reader);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
+        }
+        Map<String, String> out = new HashMap<>();
+        for (String key : props.stringPropertyNames()) {
+            if (!NAMES.contains(key)) {
+                throw new ConfigException("config file " + file + ": unknown setting '" + key + "' (known: " + String.join(", ", NAMES) + ")");
+            }
+            out.put(key, props.getProperty(key).trim());
+        }
+        return out;
+    }
+
+    private static Config build(Map<String, String> v) {
+        return new Config(
+                Path.of(v.getOrDefault("data-dir", ".tenantry")).toAbsolutePath().normalize(),
+                optional(v, "database-url").map(Config::databaseUrl),
+                optional(v, "database-user"),
+                optional(v, "database-password"),
+                v.getOrDefault("bind", "127.0.0.1"),
+                port(v, "api-port", 8081),
+                port(v, "gateway-port", 8080),
+                matching(v, "base-domain", "localhost", HOSTNAME, "a lower-case DNS name such as localhost or saas.example.com"),
+                matching(v, "region", "local", LABEL, "1-32 lower-case letters, digits and '-'"),
+                matching(v, "default-plan", "free", LABEL, "a plan name such as free"),
+                number(v, "max-body-bytes", 1_048_576, 1_024, 67_108_864),
+                roles(v.getOrDefault("roles", "api,scheduler,gateway,worker")),
+                (int) number(v, "database-pool-size", 16, 2, 200));
+    }
+
+    private static Optional<String> optional(Map<String, String> v, String name) {
+        return Optional.ofNullable(v.get(name)).filter(s -> !s.isBlank());
+    }
+
+    private static String databaseUrl(String url) {
+        if (url.startsWith("jdbc:postgresql://")) {
+            return url;
+        }
+        if (url.startsWith("postgresql://") || url.startsWith("postgres://")) {
+            return "jdbc:postgresql://" + url.substring(url.indexOf("://") + 3);
+        }
+        throw new ConfigException("database-url must be a PostgreSQL URL (jdbc:postgresql://host:port/db or postgresql://host:port/db), not '" + url + "'");
+    }
+
+    private static int port(Map<String, String> v, String name, int fallback) {
+        return (int) number(v, name, fallback, 0, 65_535);
+    }
+
+    private static long number(Map<String, String> v, String name, long fallback, long min, long max) {
+        String text = v.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            long value = Long.parseLong(text.trim());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ConfigException(name + " must be an integer from " + min + " to " + max + ", not '" + text + "'");
+    }
+
+    private static String matching(Map<String, String> v, String name, String fallback, Pattern pattern, String what) {
+        String value = v.getOrDefault(name, fallback);
+        if (!pattern.matcher(value).matches()) {
+            throw new ConfigException(name + " must be " + what + ", not '" + value + "'");
+        }
+        return value;
+    }
+
+    private static Set<Role> roles(String text) {
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        for (String part : text.split(",")) {
+            String name = part.trim().toUpperCase(Locale.ROOT);
+            if (Arrays.stream(Role.values()).noneMatch(r -> r.name().equals(name))) {
+                throw new ConfigException("roles must be a comma-separated list of api, scheduler, gateway, worker; '"
+                        + part.trim() + "' is not a role");
+            }
+            roles.add(Role.valueOf(name));
+        }
+        return roles;
+    }
+
+    /** Whether this node serves the given role. */
+    public boolean runs(Role role) {
+        return roles.contains(role);
+    }
+}

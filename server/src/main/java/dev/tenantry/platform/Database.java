@@ -1,0 +1,90 @@
+package dev.tenantry.platform;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+
+/** The catalog database: a connection pool, migrated by Flyway, queried through JDBI. */
+public final class Database implements AutoCloseable {
+    private final HikariDataSource pool;
+    private final Jdbi jdbi;
+
+    private Database(HikariDataSource pool) {
+        this.pool = pool;
+        this.jdbi = Jdbi.create(pool);
+    }
+
+    /** Connects, migrates the schema to the newest version, and returns the pool. */
+    public static Database connect(String jdbcUrl, String user, String password, int poolSize) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setUsername(user);
+        config.setPassword(password);
+        config.setMaximumPoolSize(poolSize);
+        config.setMinimumIdle(Math.min(4, poolSize));
+        config.setPoolName("catalog");
+        config.setConnectionTimeout(10_000);
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new PlatformException.DatabaseUnavailable("cannot connect to the catalog database at " + jdbcUrl + ": " + rootMessage(e), e);
+        }
+        migrate(pool);
+        return new Database(pool);
+    }
+
+    private static void migrate(DataSource dataSource) {
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+                .failOnMissingLocations(true).load().migrate();
+    }
+
+    /** Creates the database on the server if it is not there (used for the embedded server). */
+    public static void ensureDatabase(String serverUrl, String user, String password, String name) {
+        try (Connection c = DriverManager.getConnection(serverUrl, user, password);
+             Statement s = c.createStatement()) {
+            var rs = s.executeQuery("select 1 from pg_database where datname = '" + name.replace("'", "''") + "'");
+            if (!rs.next()) {
+                s.execute("create database \"" + name.replace("\"", "\"\"") + "\"");
+            }
+        } catch (SQLException e) {
+            throw new PlatformException.DatabaseUnavailable("cannot create database " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Jdbi jdbi() {
+        return jdbi;
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    /** Whether the database answers a trivial query within a second. */
+    public boolean healthy() {
+        try (Connection c = pool.getConnection()) {
+            return c.isValid(1);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

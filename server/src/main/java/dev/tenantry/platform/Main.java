@@ -1,0 +1,40 @@
+package dev.tenantry.platform;
+
+import dev.tenantry.cli.Cli;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tenantry} entry point: {@code up} and {@code serve} start a node; the rest is the CLI. */
+@Command(name = "tenantry", mixinStandardHelpOptions = true, version = "tenantry 0.1.0",
+        description = "Tenantry: the tenant platform for SaaS teams.%n"
+                + "Start with 'tenantry up'; the other commands are clients of its API.",
+        subcommands = {UpCommand.class, ServeCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        boolean node = args.length > 0 && (args[0].equals("up") || args[0].equals("serve"));
+        if (!node) {
+            // Client commands print for people; keep library logging out of their output.
+            System.setProperty("tenantry.log.level", "WARN");
+            System.setProperty("tenantry.log.target", "System.err");
+        }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The whole command tree, with the CLI's error handling. */
+    public static CommandLine commandLine() {
+        CommandLine line = new CommandLine(new Main());
+        Cli.commands().forEach(line::addSubcommand);
+        Cli.configure(line);
+        CommandLine.IExecutionExceptionHandler clientErrors = line.getExecutionExceptionHandler();
+        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof PlatformException p) {
+                cmd.getErr().println("error: " + p.getMessage());
+                cmd.getErr().flush();
+                return 1;
+            }
+            return clientErrors.handleExecutionException(e, cmd, parsed);
+        });
+        return line;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.tenantry.platform;
+
+import dev.tenantry.api.ApiServer;
+import dev.tenantry.api.ApiSettings;
+import dev.tenantry.catalog.Actor;
+import dev.tenantry.catalog.AdminToken;
+import dev.tenantry.catalog.Catalog;
+import dev.tenantry.catalog.CatalogSettings;
+import dev.tenantry.catalog.IssuedSecret;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Tenantry node: data-directory lock, database (embedded unless a URL is given),
+ * catalog, and the roles it was given. {@link #close} stops everything in reverse order.
+ */
+public final class Node implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+    private final Config config;
+    private final Deque<AutoCloseable> resources;
+    private final Catalog catalog;
+    private final Optional<ApiServer> api;
+    private final Optional<String> bootstrapToken;
+    private final boolean embedded;
+
+    private Node(Config config, Deque<AutoCloseable> resources, Catalog catalog, Optional<ApiServer> api,
+                 Optional<String> bootstrapToken, boolean embedded) {
+        this.config = config;
+        this.resources = resources;
+        this.catalog = catalog;
+        this.api = api;
+        this.bootstrapToken = bootstrapToken;
+        this.embedded = embedded;
+    }
+
+    /** Starts a node; on any failure, what was started is stopped again before the error is thrown. */
+    public static Node start(Config config) {
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            return start(config, resources);
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
+    private static Node start(Config config, Deque<AutoCloseable> resources) {
+        resources.push(DataDirLock.acquire(config.dataDir()));
+        Database database = connect(config, resources);
+        resources.push(database);
+        Clock clock = Clock.systemUTC();
+        Catalog catalog = Catalog.create(database.jdbi(),
+                new CatalogSettings(config.baseDomain(), config.region(), config.defaultPlan()), clock);
+        catalog.plans().get(config.defaultPlan()); // fails start-up when the default plan does not exist
+        Optional<String> bootstrap = Optional.empty();
+        if (!catalog.adminTokens().anyIssued()) {
+            IssuedSecret<AdminToken> issued = catalog.adminTokens().create("bootstrap",
+                    EnumSet.allOf(AdminToken.Scope.class), Actor.system("bootstrap"));
+            bootstrap = Optional.of(issued.secret());
+        }
+        Optional<ApiServer> api = Optional.empty();
+        if (config.runs(Config.Role.API)) {
+            api = Optional.of(startApi(config, resources, catalog, database));
+        }
+        LOG.atInfo().addKeyValue("roles", config.roles()).addKeyValue("dataDir", config.dataDir().toString())
+                .log("node started");
+        return new Node(config, resources, catalog, api, bootstrap, config.databaseUrl().isEmpty());
+    }
+
+    private static Database connect(Config config, Deque<AutoCloseable> resources) {
+        if (config.databaseUrl().isPresent()) {
+            return Database.connect(config.databaseUrl().get(), config.databaseUser().orElse("postgres"),
+                    config.databasePassword().orElse(""), config.databasePoolSize());
+        }
+        EmbeddedDatabase embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"));
+        resources.push(embedded);
+        Database.ensureDatabase(embedded.jdbcUrl("postgres"), embedded.user(), "", "tenantry");
+        return Database.connect(embedded.jdbcUrl("tenantry"), embedded.user(), "", config.databasePoolSize());
+    }
+
+    private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Catalog catalog, Database database) {
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmGcMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        new ClassLoaderMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+        new UptimeMetrics().bindTo(metrics);
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        resources.push(() -> vertx.close().await());
+        ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-", 0).factory());
+        resources.push(handlers::shutdownNow);
+        ApiServer server = ApiServer.start(vertx, handlers,
+                new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, metrics, database::healthy);
+        resources.push(server);
+        return server;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public Catalog catalog() {
+        return catalog;
+    }
+
+    /** The API's URL, when this node serves the API. */
+    public Optional<String> apiUrl() {
+        String host = config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind();
+        return api.map(a -> "http://" + host + ":" + a.port());
+    }
+
+    public Optional<ApiServer> api() {
+        return api;
+    }
+
+    /** The admin token created on this start, present only on a new data directory (shown once). */
+    public Optional<String> bootstrapToken() {
+        return bootstrapToken;
+    }
+
+    public boolean embeddedDatabase() {
+        return embedded;
+    }
+
+    @Override
+    public void close() {
+        closeAll(resources);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            AutoCloseable resource = resources.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("a resource did not close cleanly: {}", e.toString());
+            }
+        }
+    }
+}

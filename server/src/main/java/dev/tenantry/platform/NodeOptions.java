@@ -1,0 +1,61 @@
+package dev.tenantry.platform;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** The node settings as flags; {@link Config} merges them with the environment and config file. */
+final class NodeOptions {
+    @Option(names = "--config", description = "config file of 'setting = value' lines (default: <data-dir>/tenantry.conf if present)")
+    Path configFile;
+    @Option(names = "--data-dir", description = "data directory (default ./.tenantry)")
+    String dataDir;
+    @Option(names = "--database-url", description = "external PostgreSQL 15+ (jdbc:postgresql://... or postgresql://...); default: embedded")
+    String databaseUrl;
+    @Option(names = "--database-user", description = "user for --database-url")
+    String databaseUser;
+    @Option(names = "--database-password", description = "password for --database-url (prefer TENANTRY_DATABASE_PASSWORD)")
+    String databasePassword;
+    @Option(names = "--bind", description = "address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    String bind;
+    @Option(names = "--api-port", description = "control-plane API port (default 8081; 0 = any free port)")
+    String apiPort;
+    @Option(names = "--gateway-port", description = "gateway port (default 8080)")
+    String gatewayPort;
+    @Option(names = "--base-domain", description = "tenants' hostnames are <slug>.<base-domain> (default localhost)")
+    String baseDomain;
+    @Option(names = "--region", description = "region of tenants created without one (default local)")
+    String region;
+    @Option(names = "--default-plan", description = "plan of tenants created without one (default free)")
+    String defaultPlan;
+    @Option(names = "--max-body-bytes", description = "larger request bodies get 413 (default 1048576)")
+    String maxBodyBytes;
+    @Option(names = "--database-pool-size", description = "catalog connection pool size (default 16)")
+    String databasePoolSize;
+
+    Config resolve(Map<String, String> env, Optional<String> roles) {
+        Map<String, String> flags = new HashMap<>();
+        put(flags, "data-dir", dataDir);
+        put(flags, "database-url", databaseUrl);
+        put(flags, "database-user", databaseUser);
+        put(flags, "database-password", databasePassword);
+        put(flags, "bind", bind);
+        put(flags, "api-port", apiPort);
+        put(flags, "gateway-port", gatewayPort);
+        put(flags, "base-domain", baseDomain);
+        put(flags, "region", region);
+        put(flags, "default-plan", defaultPlan);
+        put(flags, "max-body-bytes", maxBodyBytes);
+        put(flags, "database-pool-size", databasePoolSize);
+        roles.ifPresent(r -> flags.put("roles", r));
+        return Config.resolve(flags, env, Optional.ofNullable(configFile));
+    }
+
+    private static void put(Map<String, String> flags, String name, String value) {
+        if (value != null) {
+            flags.put(name, value);
+        }
+    }
+}
