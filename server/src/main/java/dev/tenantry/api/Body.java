@@ -26,6 +26,8 @@ final class Body {
     static final ObjectMapper STRICT = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper CANONICAL = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private final ObjectNode json;
     private final List<FieldError> errors = new ArrayList<>();
@@ -55,9 +57,13 @@ final class Body {
         return new Body(object);
     }
 
-    /** Canonical text of the body, for request fingerprints. */
+    /** Canonical text of the body (keys sorted at every level), for request fingerprints. */
     String canonical() {
-        return json.toString();
+        try {
+            return CANONICAL.writeValueAsString(STRICT.treeToValue(json, Object.class));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Flags every field not in {@code allowed}. */
@@ -190,6 +196,11 @@ final class Body {
             }
         });
         return Optional.of(out);
+    }
+
+    /** Records a bad field found by the caller's own checks. */
+    void reject(String field, String reason) {
+        errors.add(new FieldError(field, reason));
     }
 
     /** Throws a 422 naming every bad field seen so far. */

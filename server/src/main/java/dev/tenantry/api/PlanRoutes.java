@@ -40,7 +40,7 @@ final class PlanRoutes {
                 body.requiredInt("timeoutMs"), body.bool("egressAllowed").orElse(false));
         body.finish();
         Plan plan = catalog.plans().create(new Plans.Spec(name, tier, limits), c.actor());
-        return Reply.created("/v1/plans/" + plan.name(), Views.plan(plan));
+        return Reply.created("/v1/plans/" + plan.name(), Views.plan(plan)).withHeader("ETag", "\"" + plan.version() + "\"");
     }
 
     private Reply update(Call c) {

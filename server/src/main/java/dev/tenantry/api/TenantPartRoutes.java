@@ -2,6 +2,7 @@ package dev.tenantry.api;
 
 import dev.tenantry.catalog.ApiKeys;
 import dev.tenantry.catalog.Catalog;
+import dev.tenantry.catalog.CatalogException;
 import dev.tenantry.catalog.Domain;
 import dev.tenantry.catalog.IssuedSecret;
 import dev.tenantry.catalog.ApiKey;
@@ -22,6 +23,9 @@ final class TenantPartRoutes {
         r.handle(HttpMethod.GET, "/v1/tenants/:tenant/domains",
                 c -> Reply.ok(Views.list(catalog.domains().list(c.path("tenant")), Views::domain)));
         r.handle(HttpMethod.POST, "/v1/tenants/:tenant/domains", this::addDomain);
+        r.handle(HttpMethod.GET, "/v1/tenants/:tenant/domains/:hostname", c -> Reply.ok(Views.domain(
+                catalog.domains().list(c.path("tenant")).stream().filter(d -> d.hostname().equalsIgnoreCase(c.path("hostname")))
+                        .findFirst().orElseThrow(() -> new CatalogException.NotFound("domain", c.path("hostname"))))));
         r.handle(HttpMethod.DELETE, "/v1/tenants/:tenant/domains/:hostname", c -> {
             catalog.domains().remove(c.requireWrite().path("tenant"), c.path("hostname"), c.actor());
             return Reply.noContent();
@@ -29,6 +33,8 @@ final class TenantPartRoutes {
         r.handle(HttpMethod.GET, "/v1/tenants/:tenant/api-keys",
                 c -> Reply.ok(Views.list(catalog.apiKeys().list(c.path("tenant")), Views::apiKey)));
         r.handle(HttpMethod.POST, "/v1/tenants/:tenant/api-keys", this::createKey);
+        r.handle(HttpMethod.GET, "/v1/tenants/:tenant/api-keys/:key",
+                c -> Reply.ok(Views.apiKey(catalog.apiKeys().get(c.path("tenant"), c.path("key")))));
         r.handle(HttpMethod.DELETE, "/v1/tenants/:tenant/api-keys/:key",
                 c -> Reply.ok(Views.apiKey(catalog.apiKeys().revoke(c.requireWrite().path("tenant"), c.path("key"), c.actor()))));
     }

@@ -64,6 +64,7 @@ final class TenantRoutes {
         if (answer.location().isPresent()) {
             reply = reply.withHeader("Location", answer.location().get());
         }
+        reply = reply.withHeader("ETag", "\"1\""); // a create's answer is always version 1
         return answer.replayed() ? reply.withHeader("Idempotent-Replayed", "true") : reply;
     }
 

@@ -6,7 +6,6 @@ import dev.tenantry.catalog.IssuedSecret;
 import io.vertx.core.http.HttpMethod;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +20,7 @@ final class TokenRoutes {
     void register(ApiRouter r) {
         r.handle(HttpMethod.GET, "/v1/tokens", c -> Reply.ok(Views.list(catalog.adminTokens().list(), Views::token)));
         r.handle(HttpMethod.POST, "/v1/tokens", this::create);
+        r.handle(HttpMethod.GET, "/v1/tokens/:token", c -> Reply.ok(Views.token(catalog.adminTokens().get(c.path("token")))));
         r.handle(HttpMethod.DELETE, "/v1/tokens/:token",
                 c -> Reply.ok(Views.token(catalog.adminTokens().revoke(c.requireWrite().path("token"), c.actor()))));
     }
@@ -31,12 +31,11 @@ final class TokenRoutes {
         String name = body.requiredString("name");
         List<String> scopes = body.stringList("scopes").orElse(List.of("admin"));
         Set<AdminToken.Scope> parsed = EnumSet.noneOf(AdminToken.Scope.class);
-        for (String scope : scopes) {
-            switch (scope.toLowerCase(Locale.ROOT)) {
+        for (int i = 0; i < scopes.size(); i++) {
+            switch (scopes.get(i)) {
                 case "read" -> parsed.add(AdminToken.Scope.READ);
                 case "admin" -> parsed.addAll(EnumSet.allOf(AdminToken.Scope.class));
-                default -> throw dev.tenantry.catalog.CatalogException.InvalidInput.of("scopes",
-                        "'" + scope + "' is not a scope; use read or admin");
+                default -> body.reject("scopes[" + i + "]", "'" + scopes.get(i) + "' is not a scope; use read or admin");
             }
         }
         body.finish();

@@ -13,7 +13,10 @@ public interface AdminTokens {
     /** All tokens, revoked ones included, newest first. */
     List<AdminToken> list();
 
-    /** Revokes a token at once. */
+    /** The token with this id, or {@link CatalogException.NotFound}. */
+    AdminToken get(String id);
+
+    /** Revokes a token at once; the last live admin token cannot be revoked (a conflict). */
     AdminToken revoke(String id, Actor actor);
 
     /** The live token this secret proves, if any. */

@@ -13,6 +13,9 @@ public interface ApiKeys {
     /** The tenant's keys, revoked ones included, newest first. */
     List<ApiKey> list(String tenantRef);
 
+    /** One of the tenant's keys, or {@link CatalogException.NotFound}. */
+    ApiKey get(String tenantRef, String keyId);
+
     /** Revokes a key at once; revoking twice is a conflict. */
     ApiKey revoke(String tenantRef, String keyId, Actor actor);
 

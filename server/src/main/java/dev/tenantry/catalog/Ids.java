@@ -8,13 +8,28 @@ import java.util.UUID;
 /** Time-ordered ids (UUIDv7, RFC 9562): sortable by creation, unguessable in their low bits. */
 public final class Ids {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static long lastMillis;
+    private static int counter;
 
     private Ids() {}
 
-    /** A new UUIDv7 stamped with the clock's current millisecond. */
-    public static UUID next(Clock clock) {
-        long millis = clock.millis();
-        long high = (millis << 16) | 0x7000L | (RANDOM.nextInt() & 0x0FFFL);
+    /**
+     * A new UUIDv7 stamped with the clock's current millisecond. Within one process ids are
+     * strictly increasing: inside a millisecond the 12-bit field counts up (RFC 9562, method 1).
+     */
+    public static synchronized UUID next(Clock clock) {
+        long millis = Math.max(clock.millis(), lastMillis);
+        if (millis == lastMillis) {
+            counter++;
+            if (counter > 0x0FFF) {
+                millis++;
+                counter = RANDOM.nextInt(0x0800);
+            }
+        } else {
+            counter = RANDOM.nextInt(0x0800);
+        }
+        lastMillis = millis;
+        long high = (millis << 16) | 0x7000L | counter;
         long low = (RANDOM.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
         return new UUID(high, low);
     }

@@ -69,6 +69,10 @@ final class JdbcAdminTokens implements AdminTokens {
             if (token.revokedAt().isPresent()) {
                 throw new CatalogException.Conflict("token " + token.id() + " was already revoked at " + token.revokedAt().get());
             }
+            if (token.mayWrite() && liveAdminTokens(h) <= 1) {
+                throw new CatalogException.Conflict("token " + token.id() + " is the last live admin token; "
+                        + "create another admin token before revoking it, or nobody could manage the catalog");
+            }
             h.createUpdate("update admin_tokens set revoked_at = :now where id = :id")
                     .bind("now", Sql.timestamp(clock.instant())).bind("id", token.id()).execute();
             audit.record(h, actor, "token.revoke", "token", token.id().toString(), null,
@@ -89,6 +93,20 @@ final class JdbcAdminTokens implements AdminTokens {
                 .map((rs, ctx) -> Secrets.matches(secret, rs.getBytes("hash")) ? Optional.of(map(rs)) : Optional.<AdminToken>empty())
                 .findOne()
                 .flatMap(o -> o));
+    }
+
+    private static int liveAdminTokens(org.jdbi.v3.core.Handle h) {
+        // Locks the live admin tokens so two concurrent revocations cannot both pass this check.
+        return h.createQuery("select id from admin_tokens where revoked_at is null and 'admin' = any(scopes) for update")
+                .mapTo(UUID.class).list().size();
+    }
+
+    /** The token with this id. */
+    @Override
+    public AdminToken get(String id) {
+        return Ids.parse(id).flatMap(uuid -> jdbi.withHandle(h -> h.createQuery("select * from admin_tokens where id = :id")
+                        .bind("id", uuid).map((rs, ctx) -> map(rs)).findOne()))
+                .orElseThrow(() -> new CatalogException.NotFound("token", TenantRows.shorten(id)));
     }
 
     @Override

@@ -71,6 +71,16 @@ final class JdbcApiKeys implements ApiKeys {
     }
 
     @Override
+    public ApiKey get(String tenantRef, String keyId) {
+        return jdbi.withHandle(h -> {
+            UUID tenant = TenantRows.resolve(h, tenantRef, false).id();
+            return Ids.parse(keyId).flatMap(id -> h.createQuery("select * from api_keys where id = :id and tenant_id = :tenant")
+                            .bind("id", id).bind("tenant", tenant).map((rs, ctx) -> map(rs)).findOne())
+                    .orElseThrow(() -> new CatalogException.NotFound("API key", TenantRows.shorten(keyId)));
+        });
+    }
+
+    @Override
     public ApiKey revoke(String tenantRef, String keyId, Actor actor) {
         return jdbi.inTransaction(h -> {
             Tenant tenant = TenantRows.resolve(h, tenantRef, true);

@@ -9,7 +9,9 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * {@link IdempotencyKeys} on PostgreSQL. A transaction-scoped advisory lock on the key serialises
- * concurrent first uses; answers older than the retention are forgotten.
+ * concurrent first uses; answers older than the retention are forgotten. The action runs on this
+ * thread, so its own JDBI transaction joins this one (JDBI scopes handles per thread): the create
+ * and its stored answer commit together or not at all.
  */
 final class JdbcIdempotencyKeys implements IdempotencyKeys {
     static final Duration RETENTION = Duration.ofHours(24);

@@ -175,12 +175,12 @@ final class JdbcTenants implements Tenants {
             Rules.displayName("reason", r, errors);
             Rules.throwIfAny(errors);
         });
-        return transition(ref, Status.SUSPENDED, "suspend", reason, actor);
+        return transition(ref, Status.ACTIVE, Status.SUSPENDED, "suspend", reason, actor);
     }
 
     @Override
     public Tenant resume(String ref, Actor actor) {
-        return transition(ref, Status.ACTIVE, "resume", Optional.empty(), actor);
+        return transition(ref, Status.SUSPENDED, Status.ACTIVE, "resume", Optional.empty(), actor);
     }
 
     @Override
@@ -202,9 +202,13 @@ final class JdbcTenants implements Tenants {
         });
     }
 
-    private Tenant transition(String ref, Status target, String action, Optional<String> reason, Actor actor) {
+    /** Suspend and resume: operator moves between exactly these two statuses (provisioning is not resumed). */
+    private Tenant transition(String ref, Status from, Status target, String action, Optional<String> reason, Actor actor) {
         return jdbi.inTransaction(h -> {
             Tenant tenant = TenantRows.resolve(h, ref, true);
+            if (tenant.status() != from) {
+                throw new CatalogException.IllegalTransition(tenant.id(), tenant.status(), action);
+            }
             requireMove(tenant, target, action);
             setStatus(h, tenant, target, reason, clock.instant());
             Map<String, Object> changes = new LinkedHashMap<>();

@@ -1,0 +1,94 @@
+package dev.tenantry.testsupport;
+
+import dev.tenantry.platform.Config;
+import dev.tenantry.platform.Node;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * A real node (API on a random port, catalog migrated by Flyway) on a fresh database of the
+ * shared test PostgreSQL, with the bootstrap admin token. Close it after the test class.
+ */
+public final class TestNode implements AutoCloseable {
+    private final Node node;
+    private final String jdbcUrl;
+    private final Path dataDir;
+
+    private TestNode(Node node, String jdbcUrl, Path dataDir) {
+        this.node = node;
+        this.jdbcUrl = jdbcUrl;
+        this.dataDir = dataDir;
+    }
+
+    public static TestNode start() {
+        return start(Map.of());
+    }
+
+    /** Starts a node; {@code settings} override the test defaults (by setting name, e.g. max-body-bytes). */
+    public static TestNode start(Map<String, String> settings) {
+        String url = TestDatabase.newDatabase();
+        try {
+            Path dataDir = Files.createTempDirectory("tenantry-test");
+            Map<String, String> flags = new HashMap<>(Map.of("data-dir", dataDir.toString(), "database-url", url,
+                    "database-user", "postgres", "api-port", "0", "database-pool-size", "8"));
+            flags.putAll(settings);
+            return new TestNode(Node.start(Config.resolve(flags, Map.of(), Optional.empty())), url, dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Node node() {
+        return node;
+    }
+
+    public String token() {
+        return node.bootstrapToken().orElseThrow();
+    }
+
+    public URI url() {
+        return URI.create(node.apiUrl().orElseThrow() + "/");
+    }
+
+    /** A client authenticated with the bootstrap admin token. */
+    public Http http() {
+        return new Http(url(), Optional.of(token()));
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /** Direct SQL on the node's database, for arranging states and checking what is stored. */
+    public Jdbi sql() {
+        return Jdbi.create(jdbcUrl, "postgres", "");
+    }
+
+    /** A fingerprint of everything the catalog stores; equal fingerprints mean nothing changed. */
+    public String catalogFingerprint() {
+        return sql().withHandle(h -> h.createQuery("""
+                select md5(coalesce((select string_agg(t::text, '|' order by id) from tenants t), '') ||
+                           coalesce((select string_agg(d::text, '|' order by hostname) from domains d), '') ||
+                           coalesce((select string_agg(k::text, '|' order by id) from api_keys k), '') ||
+                           coalesce((select string_agg(p::text, '|' order by name) from plans p), '') ||
+                           coalesce((select string_agg(a::text, '|' order by id) from admin_tokens a), '') ||
+                           coalesce((select string_agg(l::text, '|' order by id) from audit_log l), ''))""")
+                .mapTo(String.class).one());
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    @Override
+    public void close() {
+        node.close();
+    }
+}
