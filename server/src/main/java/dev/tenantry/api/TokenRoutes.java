@@ -35,7 +35,7 @@ final class TokenRoutes {
             switch (scopes.get(i)) {
                 case "read" -> parsed.add(AdminToken.Scope.READ);
                 case "admin" -> parsed.addAll(EnumSet.allOf(AdminToken.Scope.class));
-                default -> body.reject("scopes[" + i + "]", "'" + scopes.get(i) + "' is not a scope; use read or admin");
+                default -> body.reject("scopes[" + i + "]", "must be read or admin, not '" + scopes.get(i) + "'");
             }
         }
         body.finish();

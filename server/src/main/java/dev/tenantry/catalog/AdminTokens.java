@@ -22,6 +22,9 @@ public interface AdminTokens {
     /** The live token this secret proves, if any. */
     Optional<AdminToken> authenticate(String secret);
 
-    /** Whether any token was ever issued (the first start issues one). */
-    boolean anyIssued();
+    /**
+     * Issues the first admin token ("bootstrap") if none was ever issued, exactly once however many
+     * nodes start at the same time on one database.
+     */
+    Optional<IssuedSecret<AdminToken>> bootstrap(Actor actor);
 }

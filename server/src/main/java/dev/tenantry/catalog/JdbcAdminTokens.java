@@ -110,8 +110,14 @@ final class JdbcAdminTokens implements AdminTokens {
     }
 
     @Override
-    public boolean anyIssued() {
-        return jdbi.withHandle(h -> h.createQuery("select exists (select 1 from admin_tokens)").mapTo(Boolean.class).one());
+    public Optional<IssuedSecret<AdminToken>> bootstrap(Actor actor) {
+        return jdbi.inTransaction(h -> {
+            h.createUpdate("select pg_advisory_xact_lock(hashtextextended('tenantry.bootstrap-token', 0))").execute();
+            if (h.createQuery("select exists (select 1 from admin_tokens)").mapTo(Boolean.class).one()) {
+                return Optional.empty();
+            }
+            return Optional.of(create("bootstrap", EnumSet.allOf(AdminToken.Scope.class), actor)); // joins this transaction
+        });
     }
 
     private static String[] wire(Set<AdminToken.Scope> scopes) {

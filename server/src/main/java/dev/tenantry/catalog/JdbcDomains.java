@@ -29,7 +29,7 @@ final class JdbcDomains implements Domains {
     public List<Domain> list(String tenantRef) {
         return jdbi.withHandle(h -> {
             UUID id = TenantRows.resolve(h, tenantRef, false).id();
-            return h.createQuery("select * from domains where tenant_id = :id order by kind, hostname")
+            return h.createQuery("select * from domains where tenant_id = :id order by kind = 'default' desc, hostname")
                     .bind("id", id)
                     .map((rs, ctx) -> new Domain(rs.getString("hostname"), id,
                             Domain.Kind.valueOf(rs.getString("kind").toUpperCase(Locale.ROOT)),

@@ -51,7 +51,7 @@ final class JdbcTenants implements Tenants {
     private Tenant insert(Handle h, NewTenant request, Actor actor) {
         Plan plan = JdbcPlans.find(h, request.plan().orElse(settings.defaultPlan()))
                 .orElseThrow(() -> CatalogException.InvalidInput.of("plan",
-                        "no plan named '" + request.plan().orElse(settings.defaultPlan()) + "' (see GET /v1/plans)"));
+                        "must name an existing plan; '" + request.plan().orElse(settings.defaultPlan()) + "' is not one (see GET /v1/plans)"));
         Tier tier = tierFor(plan, request.tier());
         if (h.createQuery("select count(*) from tenants where slug = :slug and status <> 'deleted'")
                 .bind("slug", request.slug()).mapTo(Integer.class).one() > 0) {
@@ -154,7 +154,7 @@ final class JdbcTenants implements Tenants {
 
     private static void checkPlanChange(Handle h, Tenant tenant, String planName) {
         Plan plan = JdbcPlans.find(h, planName).orElseThrow(() ->
-                CatalogException.InvalidInput.of("plan", "no plan named '" + planName + "' (see GET /v1/plans)"));
+                CatalogException.InvalidInput.of("plan", "must name an existing plan; '" + planName + "' is not one (see GET /v1/plans)"));
         if (plan.tier() != tenant.tier()) {
             throw new CatalogException.Conflict("plan '" + planName + "' is a " + plan.tier().wire()
                     + " plan and tenant " + tenant.id() + " is in the " + tenant.tier().wire()

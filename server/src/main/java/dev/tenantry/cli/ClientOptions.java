@@ -28,7 +28,13 @@ final class ClientOptions {
     static Map<String, String> env = System.getenv();
 
     AdminClient client() {
-        Optional<ClientConfig> config = ClientConfig.load(ClientConfig.defaultPath(env));
+        Optional<ClientConfig> config;
+        try {
+            config = ClientConfig.load(ClientConfig.defaultPath(env));
+        } catch (java.io.UncheckedIOException e) {
+            throw new ParameterException(spec.commandLine(), "the client config " + ClientConfig.defaultPath(env)
+                    + " is not valid JSON; fix or delete it, or pass --server and --token");
+        }
         String url = first(server, env.get("TENANTRY_SERVER"), config.map(ClientConfig::server).orElse(null))
                 .orElse("http://127.0.0.1:8081");
         String secret = first(token, env.get("TENANTRY_TOKEN"), config.map(ClientConfig::token).orElse(null))

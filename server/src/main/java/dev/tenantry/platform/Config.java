@@ -65,7 +65,31 @@ public record Config(
         file.ifPresent(f -> values.putAll(readFile(f)));
         values.putAll(fromEnv);
         values.putAll(flags);
+        splitCredentials(values);
         return build(values);
+    }
+
+    /** {@code postgresql://user:secret@host/db}: user and password move to their own settings (never into messages). */
+    private static void splitCredentials(Map<String, String> values) {
+        String url = values.get("database-url");
+        if (url == null || !(url.startsWith("postgresql://") || url.startsWith("postgres://"))) {
+            return;
+        }
+        int start = url.indexOf("://") + 3;
+        int at = url.indexOf('@', start);
+        int slash = url.indexOf('/', start);
+        if (at < 0 || (slash >= 0 && at > slash)) {
+            return;
+        }
+        String userInfo = url.substring(start, at);
+        int colon = userInfo.indexOf(':');
+        String user = java.net.URLDecoder.decode(colon < 0 ? userInfo : userInfo.substring(0, colon), java.nio.charset.StandardCharsets.UTF_8);
+        values.putIfAbsent("database-user", user);
+        if (colon >= 0) {
+            values.putIfAbsent("database-password",
+                    java.net.URLDecoder.decode(userInfo.substring(colon + 1), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        values.put("database-url", url.substring(0, start) + url.substring(at + 1));
     }
 
     private static Map<String, String> readFile(Path file) {

@@ -29,7 +29,12 @@ final class DataDirLock implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            FileLock lock = channel.tryLock();
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException sameProcess) {
+                lock = null; // this very process already holds it (a second node in one JVM)
+            }
             if (lock == null) {
                 String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
                 channel.close();

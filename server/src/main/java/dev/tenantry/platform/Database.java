@@ -36,7 +36,12 @@ public final class Database implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new PlatformException.DatabaseUnavailable("cannot connect to the catalog database at " + jdbcUrl + ": " + rootMessage(e), e);
         }
-        migrate(pool);
+        try {
+            migrate(pool);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new PlatformException.DatabaseUnavailable("cannot migrate the catalog schema at " + jdbcUrl + ": " + rootMessage(e), e);
+        }
         return new Database(pool);
     }
 

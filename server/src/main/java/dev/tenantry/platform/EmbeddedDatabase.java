@@ -34,6 +34,10 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setPort(freePort())
                     .setPGStartupWait(Duration.ofSeconds(60))
                     .setServerConfig("max_connections", "300")
+                    // The library's test-friendly defaults turn durability off; this is the product's database.
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("full_page_writes", "on")
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("unix_socket_directories", "")
                     .start();
@@ -55,7 +59,8 @@ final class EmbeddedDatabase implements AutoCloseable {
         List<String> lines = Files.readAllLines(pidFile);
         Optional<ProcessHandle> orphan = lines.isEmpty() ? Optional.empty()
                 : ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+                .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false))
+                .filter(p -> p.info().commandLine().map(c -> c.contains(dir.toString())).orElse(false));
         if (orphan.isEmpty()) {
             return;
         }

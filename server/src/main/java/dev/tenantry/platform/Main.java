@@ -21,10 +21,17 @@ public final class Main {
         System.exit(commandLine().execute(args));
     }
 
+    /** Every command answers --help and --version, leaves included. */
+    private static void addHelp(CommandLine line) {
+        line.getCommandSpec().mixinStandardHelpOptions(true);
+        line.getSubcommands().values().forEach(Main::addHelp);
+    }
+
     /** The whole command tree, with the CLI's error handling. */
     public static CommandLine commandLine() {
         CommandLine line = new CommandLine(new Main());
         Cli.commands().forEach(line::addSubcommand);
+        addHelp(line);
         Cli.configure(line);
         CommandLine.IExecutionExceptionHandler clientErrors = line.getExecutionExceptionHandler();
         line.setExecutionExceptionHandler((e, cmd, parsed) -> {

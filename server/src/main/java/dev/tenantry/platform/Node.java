@@ -3,7 +3,6 @@ package dev.tenantry.platform;
 import dev.tenantry.api.ApiServer;
 import dev.tenantry.api.ApiSettings;
 import dev.tenantry.catalog.Actor;
-import dev.tenantry.catalog.AdminToken;
 import dev.tenantry.catalog.Catalog;
 import dev.tenantry.catalog.CatalogSettings;
 import dev.tenantry.catalog.IssuedSecret;
@@ -18,9 +17,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.EnumSet;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,20 +64,20 @@ public final class Node implements AutoCloseable {
         resources.push(DataDirLock.acquire(config.dataDir()));
         Database database = connect(config, resources);
         resources.push(database);
-        Clock clock = Clock.systemUTC();
+        // PostgreSQL keeps microseconds: stamp times at that precision so answers match later reads.
+        Clock clock = Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000));
         Catalog catalog = Catalog.create(database.jdbi(),
                 new CatalogSettings(config.baseDomain(), config.region(), config.defaultPlan()), clock);
-        catalog.plans().get(config.defaultPlan()); // fails start-up when the default plan does not exist
-        Optional<String> bootstrap = Optional.empty();
-        if (!catalog.adminTokens().anyIssued()) {
-            IssuedSecret<AdminToken> issued = catalog.adminTokens().create("bootstrap",
-                    EnumSet.allOf(AdminToken.Scope.class), Actor.system("bootstrap"));
-            bootstrap = Optional.of(issued.secret());
+        if (catalog.plans().list().stream().noneMatch(p -> p.name().equals(config.defaultPlan()))) {
+            throw new ConfigException("default-plan '" + config.defaultPlan() + "' is not a plan in the catalog (plans: "
+                    + String.join(", ", catalog.plans().list().stream().map(p -> p.name()).toList()) + ")");
         }
         Optional<ApiServer> api = Optional.empty();
         if (config.runs(Config.Role.API)) {
             api = Optional.of(startApi(config, resources, catalog, database));
         }
+        // Only once the API listens: a token shown for a node that failed to start would be lost.
+        Optional<String> bootstrap = catalog.adminTokens().bootstrap(Actor.system("bootstrap")).map(IssuedSecret::secret);
         LOG.atInfo().addKeyValue("roles", config.roles()).addKeyValue("dataDir", config.dataDir().toString())
                 .log("node started");
         return new Node(config, resources, catalog, api, bootstrap, config.databaseUrl().isEmpty());
@@ -107,8 +106,14 @@ public final class Node implements AutoCloseable {
         resources.push(() -> vertx.close().await());
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-", 0).factory());
         resources.push(handlers::shutdownNow);
-        ApiServer server = ApiServer.start(vertx, handlers,
-                new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, metrics, database::healthy);
+        ApiServer server;
+        try {
+            server = ApiServer.start(vertx, handlers,
+                    new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, metrics, database::healthy);
+        } catch (RuntimeException e) {
+            throw new PlatformException.CannotListen("cannot listen on " + config.bind() + ":" + config.apiPort()
+                    + " for the API: " + e.getMessage() + " (is another program using the port? see --api-port)", e);
+        }
         resources.push(server);
         return server;
     }

@@ -2,7 +2,7 @@ package dev.tenantry.platform;
 
 /** The platform failed to start or run: configuration, data directory, database. */
 public sealed class PlatformException extends RuntimeException permits ConfigException, PlatformException.DataDirLocked,
-        PlatformException.DatabaseUnavailable {
+        PlatformException.DatabaseUnavailable, PlatformException.CannotListen {
 
     PlatformException(String message) {
         super(message);
@@ -16,6 +16,13 @@ public sealed class PlatformException extends RuntimeException permits ConfigExc
     public static final class DataDirLocked extends PlatformException {
         public DataDirLocked(String message) {
             super(message);
+        }
+    }
+
+    /** A port cannot be bound. */
+    public static final class CannotListen extends PlatformException {
+        public CannotListen(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

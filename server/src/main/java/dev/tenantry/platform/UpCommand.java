@@ -26,7 +26,8 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        return Serving.run(spec, options.resolve(System.getenv(), Optional.empty()), true);
+        // up is the whole platform on one machine: every role, whatever the environment or file says.
+        return Serving.run(spec, options.resolve(System.getenv(), Optional.of("api,scheduler,gateway,worker")), true);
     }
 
     /** Shared by {@code up} and {@code serve}: start, announce, wait for the signal, stop. */
@@ -51,15 +52,37 @@ final class UpCommand implements Callable<Integer> {
             return 0;
         }
 
+        /**
+         * Points the local CLI at this node: with the new token on a first start, or, on later
+         * starts, by updating the URL of a saved token that this catalog recognises (the port may
+         * have changed). A config that belongs to another installation is left alone.
+         */
+        private static boolean updateClientConfig(Node node, Path path) {
+            Optional<String> url = node.apiUrl();
+            if (url.isEmpty()) {
+                return false;
+            }
+            if (node.bootstrapToken().isPresent()) {
+                new ClientConfig(url.get(), node.bootstrapToken().get()).save(path);
+                return true;
+            }
+            try {
+                Optional<ClientConfig> saved = ClientConfig.load(path);
+                if (saved.isPresent() && node.catalog().adminTokens().authenticate(saved.get().token()).isPresent()) {
+                    if (!saved.get().server().equals(url.get())) {
+                        new ClientConfig(url.get(), saved.get().token()).save(path);
+                    }
+                    return true;
+                }
+            } catch (java.io.UncheckedIOException e) {
+                // an unreadable config is the user's to fix; the banner says where it is
+            }
+            return false;
+        }
+
         private static void announce(PrintWriter out, Node node, boolean writeClientConfig) {
             Path clientConfig = ClientConfig.defaultPath(System.getenv());
-            node.bootstrapToken().ifPresent(token -> {
-                node.apiUrl().ifPresent(url -> {
-                    if (writeClientConfig) {
-                        new ClientConfig(url, token).save(clientConfig);
-                    }
-                });
-            });
+            boolean cliReady = writeClientConfig && updateClientConfig(node, clientConfig);
             out.println();
             out.println("Tenantry is up.");
             node.apiUrl().ifPresent(url -> out.println("  Control-plane API:  " + url + "   (OpenAPI: " + url + "/v1/openapi.json)"));
@@ -68,13 +91,17 @@ final class UpCommand implements Callable<Integer> {
             out.println("  Database:           " + (node.embeddedDatabase() ? "embedded PostgreSQL in " + node.config().dataDir().resolve("postgres") : "external"));
             if (node.bootstrapToken().isPresent()) {
                 out.println("  Admin token:        " + node.bootstrapToken().get());
-                out.println("                      (shown this once; " + (writeClientConfig ? "saved for the CLI in " + clientConfig : "store it now") + ")");
+                out.println("                      (shown this once; " + (cliReady ? "saved for the CLI in " + clientConfig : "store it now") + ")");
+            } else if (cliReady) {
+                out.println("  Admin token:        the one printed on first start, saved for the CLI in " + clientConfig);
             } else {
-                out.println("  Admin token:        the one printed on first start (the CLI reads " + clientConfig + ")");
+                out.println("  Admin token:        the one printed on first start (pass it with --token or TENANTRY_TOKEN)");
             }
             out.println();
-            out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" && ./tenantry tenant list");
-            out.println("Stop: Ctrl-C");
+            if (node.apiUrl().isPresent()) {
+                out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" && ./tenantry tenant list");
+            }
+            out.println("Stop: Ctrl-C (or SIGTERM)");
             out.flush();
         }
     }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what the tests need when it is missing,
+# then runs the whole suite: every module's tests (real PostgreSQL, real sockets), then the
+# README's quickstart against a real `./tenantry up`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+# Debian packages the suite uses: curl (quickstart check), procps (pgrep/ps in scripts).
+missing=()
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${missing[*]} from Debian's packages..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: please install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+
+. "$root/scripts/jdk.sh"
+find_jdk
+echo "test.sh: using JDK at $JAVA_HOME"
+
+./mvnw -B -ntp verify
+scripts/quickstart-check.sh
