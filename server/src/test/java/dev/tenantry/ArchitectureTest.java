@@ -27,7 +27,15 @@ class ArchitectureTest {
     }
 
     @Test
-    void api_depends_only_on_the_catalog() {
+    void provision_depends_only_on_the_catalog() {
+        noClasses().that().resideInAPackage("dev.tenantry.provision..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
+                        "dev.tenantry.platform..", "dev.tenantry.sdk..")
+                .check(classes);
+    }
+
+    @Test
+    void api_depends_only_on_the_catalog_and_provisioning() {
         noClasses().that().resideInAPackage("dev.tenantry.api..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.cli..", "dev.tenantry.platform..",
                         "dev.tenantry.sdk..")
@@ -38,7 +46,7 @@ class ArchitectureTest {
     void cli_is_a_client_of_the_api_through_the_sdk_only() {
         noClasses().that().resideInAPackage("dev.tenantry.cli..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.catalog..", "dev.tenantry.api..",
-                        "dev.tenantry.platform..")
+                        "dev.tenantry.platform..", "dev.tenantry.provision..")
                 .check(classes);
     }
 
@@ -46,7 +54,7 @@ class ArchitectureTest {
     void the_sdk_knows_nothing_of_the_server() {
         noClasses().that().resideInAPackage("dev.tenantry.sdk..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.catalog..", "dev.tenantry.api..",
-                        "dev.tenantry.cli..", "dev.tenantry.platform..")
+                        "dev.tenantry.cli..", "dev.tenantry.platform..", "dev.tenantry.provision..")
                 .check(classes);
     }
 

@@ -117,6 +117,50 @@ public final class AdminClient {
         return send("DELETE", "/v1/tenants/" + path(ref), null, Map.of(), Models.Tenant.class);
     }
 
+    public Models.Tenant rotateCredentials(String ref) {
+        return send("POST", "/v1/tenants/" + path(ref) + "/rotate-credentials", null, Map.of(), Models.Tenant.class);
+    }
+
+    /** The tenant's connection strings and passwords, by resource kind (admin scope). */
+    public com.fasterxml.jackson.databind.JsonNode credentials(String ref) {
+        return send("GET", "/v1/tenants/" + path(ref) + "/credentials", null, Map.of(), com.fasterxml.jackson.databind.JsonNode.class);
+    }
+
+    // ---- operations
+
+    public Models.Operation operation(String id) {
+        return send("GET", "/v1/operations/" + path(id), null, Map.of(), Models.Operation.class);
+    }
+
+    public List<Models.Operation> operations(String tenantRef) {
+        return itemsOf("/v1/tenants/" + path(tenantRef) + "/operations", Models.Operation.class);
+    }
+
+    public Models.Operation retryOperation(String id) {
+        return send("POST", "/v1/operations/" + path(id) + "/retry", null, Map.of(), Models.Operation.class);
+    }
+
+    /**
+     * Polls the operation until it finishes or {@code timeout} passes, telling {@code progress}
+     * about every change; returns its last state.
+     */
+    public Models.Operation await(String id, Duration timeout, java.util.function.Consumer<Models.Operation> progress) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Models.Operation op = operation(id);
+        progress.accept(op);
+        while (!op.finished() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return op;
+            }
+            op = operation(id);
+            progress.accept(op);
+        }
+        return op;
+    }
+
     // ---- domains and keys
 
     public List<Models.Domain> domains(String tenantRef) {

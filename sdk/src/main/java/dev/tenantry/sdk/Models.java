@@ -9,10 +9,29 @@ import java.util.Optional;
 public final class Models {
     private Models() {}
 
-    /** A tenant. */
+    /**
+     * A tenant. {@code operation} is present in answers to changes (create, update, suspend,
+     * resume, delete): the operation that finishes the change in the background.
+     */
     public record Tenant(String id, String slug, String displayName, String plan, String tier, String region,
                          String status, Optional<String> statusReason, Map<String, String> labels,
-                         Instant createdAt, Instant updatedAt, int version) {}
+                         Instant createdAt, Instant updatedAt, int version, Optional<OperationRef> operation) {}
+
+    /** Where to follow an operation. */
+    public record OperationRef(String id, String kind, String state, String url) {}
+
+    /** An operation: ordered steps with their state, attempts, durations and errors. */
+    public record Operation(String id, String tenantId, String kind, String state, Optional<String> error, String actor,
+                            String requestId, Instant createdAt, Instant updatedAt, Optional<Instant> finishedAt,
+                            Optional<Long> durationMs, List<Step> steps) {
+        public boolean finished() {
+            return state.equals("succeeded") || state.equals("failed");
+        }
+    }
+
+    /** One step of an operation. */
+    public record Step(int position, String name, String state, int attempts, Optional<String> lastError,
+                       Optional<Instant> startedAt, Optional<Instant> endedAt, Optional<Long> durationMs) {}
 
     /** A plan and its limits. */
     public record Plan(String name, String tier, int ratePerSecond, int burst, long dailyQuota, int maxConcurrency,

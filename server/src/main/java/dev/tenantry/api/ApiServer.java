@@ -1,6 +1,7 @@
 package dev.tenantry.api;
 
 import dev.tenantry.catalog.Catalog;
+import dev.tenantry.provision.Operations;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -25,10 +26,11 @@ public final class ApiServer implements AutoCloseable {
      * Blocks until the port is bound; fails with the bind error otherwise.
      */
     public static ApiServer start(Vertx vertx, ExecutorService handlers, ApiSettings settings, Catalog catalog,
-                                  PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+                                  Operations operations, PrometheusMeterRegistry metrics, BooleanSupplier ready) {
         ApiRouter router = new ApiRouter(vertx, handlers, catalog.adminTokens(), metrics, settings.maxBodyBytes());
         new SystemRoutes(metrics, ready).register(router);
-        new TenantRoutes(catalog).register(router);
+        new TenantRoutes(catalog, operations).register(router);
+        new OperationRoutes(catalog, operations).register(router);
         new TenantPartRoutes(catalog).register(router);
         new PlanRoutes(catalog).register(router);
         new AuditRoutes(catalog).register(router);

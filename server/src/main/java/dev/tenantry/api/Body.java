@@ -150,7 +150,7 @@ final class Body {
     Optional<Instant> instant(String field) {
         return string(field).flatMap(text -> {
             try {
-                return Optional.of(Instant.parse(text));
+                return Optional.of(Instant.parse(text).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
             } catch (DateTimeParseException e) {
                 errors.add(new FieldError(field, "must be an RFC 3339 UTC time such as 2030-01-31T12:00:00Z"));
                 return Optional.empty();

@@ -5,6 +5,7 @@ import dev.tenantry.catalog.CatalogException;
 import dev.tenantry.catalog.IdempotencyKeys;
 import dev.tenantry.catalog.Tenant;
 import dev.tenantry.catalog.Tenants;
+import dev.tenantry.provision.Operations;
 import io.vertx.core.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -21,9 +22,11 @@ final class TenantRoutes {
     static final int MAX_LIMIT = 500;
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     private final Catalog catalog;
+    private final Operations operations;
 
-    TenantRoutes(Catalog catalog) {
+    TenantRoutes(Catalog catalog, Operations operations) {
         this.catalog = catalog;
+        this.operations = operations;
     }
 
     void register(ApiRouter r) {
@@ -33,9 +36,15 @@ final class TenantRoutes {
         r.handle(HttpMethod.PATCH, "/v1/tenants/:tenant", this::update);
         r.handle(HttpMethod.POST, "/v1/tenants/:tenant/suspend", this::suspend);
         r.handle(HttpMethod.POST, "/v1/tenants/:tenant/resume",
-                c -> tagged(catalog.tenants().resume(c.requireWrite().path("tenant"), c.actor())));
+                c -> accepted(operations.resumeTenant(c.requireWrite().path("tenant"), c.actor())));
         r.handle(HttpMethod.DELETE, "/v1/tenants/:tenant",
-                c -> tagged(catalog.tenants().delete(c.requireWrite().path("tenant"), c.actor())));
+                c -> accepted(operations.deleteTenant(c.requireWrite().path("tenant"), c.actor())));
+    }
+
+    /** 202: the tenant as it is now, the operation that finishes the change, and where to watch it. */
+    static Reply accepted(Operations.Started started) {
+        return new Reply(202, Map.of("Location", Views.operationUrl(started.operation())), Optional.of(Views.started(started)))
+                .withHeader("ETag", "\"" + started.tenant().version() + "\"");
     }
 
     static Reply tagged(Tenant t) {
@@ -50,15 +59,16 @@ final class TenantRoutes {
         body.finish();
         Optional<String> key = c.header("Idempotency-Key");
         if (key.isEmpty()) {
-            return created(catalog.tenants().create(request, c.actor()));
+            return accepted(operations.createTenant(request, c.actor()));
         }
         if (!IDEMPOTENCY_KEY.matcher(key.get()).matches()) {
             throw ApiException.BadRequest.of("Idempotency-Key", "must be 1-255 visible ASCII characters");
         }
         IdempotencyKeys.Answer answer = catalog.idempotencyKeys().once(c.actor().name(), key.get(),
                 sha256(body.canonical()), () -> {
-                    Tenant t = catalog.tenants().create(request, c.actor());
-                    return new IdempotencyKeys.Answer(201, Optional.of(location(t)), ApiRouter.write(Views.tenant(t)), false);
+                    Operations.Started started = operations.createTenant(request, c.actor());
+                    return new IdempotencyKeys.Answer(202, Optional.of(Views.operationUrl(started.operation())),
+                            ApiRouter.write(Views.started(started)), false);
                 });
         Reply reply = new Reply(answer.status(), Map.of(), Optional.of(new ApiRouter.RawJson(answer.body())));
         if (answer.location().isPresent()) {
@@ -66,14 +76,6 @@ final class TenantRoutes {
         }
         reply = reply.withHeader("ETag", "\"1\""); // a create's answer is always version 1
         return answer.replayed() ? reply.withHeader("Idempotent-Replayed", "true") : reply;
-    }
-
-    private static Reply created(Tenant t) {
-        return Reply.created(location(t), Views.tenant(t)).withHeader("ETag", "\"" + t.version() + "\"");
-    }
-
-    private static String location(Tenant t) {
-        return "/v1/tenants/" + t.id();
     }
 
     private Reply list(Call c) {
@@ -100,7 +102,7 @@ final class TenantRoutes {
         immutable("tier", tier, current.tier().wire());
         immutable("region", region, current.region());
         immutable("id", id, current.id().toString());
-        return tagged(catalog.tenants().update(current.id().toString(), patch, c.ifMatch(), c.actor()));
+        return accepted(operations.updateTenant(current.id().toString(), patch, c.ifMatch(), c.actor()));
     }
 
     private static void immutable(String field, Optional<String> wanted, String current) {
@@ -118,7 +120,7 @@ final class TenantRoutes {
             reason = body.string("reason");
             body.finish();
         }
-        return tagged(catalog.tenants().suspend(c.path("tenant"), reason, c.actor()));
+        return accepted(operations.suspendTenant(c.path("tenant"), reason, c.actor()));
     }
 
     static String sha256(String text) {

@@ -7,6 +7,8 @@ import dev.tenantry.catalog.Domain;
 import dev.tenantry.catalog.Page;
 import dev.tenantry.catalog.Plan;
 import dev.tenantry.catalog.Tenant;
+import dev.tenantry.provision.Operation;
+import dev.tenantry.provision.Operations;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +96,53 @@ final class Views {
         e.tenantId().ifPresent(id -> m.put("tenantId", id.toString()));
         m.put("requestId", e.requestId());
         m.put("changes", e.changes());
+        return m;
+    }
+
+    static String operationUrl(Operation op) {
+        return "/v1/operations/" + op.id();
+    }
+
+    static Map<String, Object> started(Operations.Started started) {
+        Map<String, Object> m = tenant(started.tenant());
+        Map<String, Object> op = new LinkedHashMap<>();
+        op.put("id", started.operation().id().toString());
+        op.put("kind", started.operation().kind().wire());
+        op.put("state", started.operation().state().wire());
+        op.put("url", operationUrl(started.operation()));
+        m.put("operation", op);
+        return m;
+    }
+
+    static Map<String, Object> operation(Operation o) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", o.id().toString());
+        m.put("tenantId", o.tenantId().toString());
+        m.put("kind", o.kind().wire());
+        m.put("state", o.state().wire());
+        o.error().ifPresent(e -> m.put("error", e));
+        m.put("actor", o.actor());
+        m.put("requestId", o.requestId());
+        m.put("createdAt", o.createdAt().toString());
+        m.put("updatedAt", o.updatedAt().toString());
+        o.finishedAt().ifPresent(f -> {
+            m.put("finishedAt", f.toString());
+            m.put("durationMs", java.time.Duration.between(o.createdAt(), f).toMillis());
+        });
+        m.put("steps", o.steps().stream().map(Views::step).toList());
+        return m;
+    }
+
+    private static Map<String, Object> step(Operation.Step s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("position", s.position());
+        m.put("name", s.name());
+        m.put("state", s.state());
+        m.put("attempts", s.attempts());
+        s.lastError().ifPresent(e -> m.put("lastError", e));
+        s.startedAt().ifPresent(t -> m.put("startedAt", t.toString()));
+        s.endedAt().ifPresent(t -> m.put("endedAt", t.toString()));
+        s.duration().ifPresent(d -> m.put("durationMs", d.toMillis()));
         return m;
     }
 

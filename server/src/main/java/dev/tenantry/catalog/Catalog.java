@@ -12,6 +12,7 @@ public final class Catalog {
     private final AdminTokens adminTokens;
     private final AuditLog audit;
     private final IdempotencyKeys idempotencyKeys;
+    private final Bindings bindings;
 
     private Catalog(Jdbi jdbi, CatalogSettings settings, Clock clock) {
         Audit writer = new Audit(clock);
@@ -22,6 +23,7 @@ public final class Catalog {
         this.adminTokens = new JdbcAdminTokens(jdbi, clock, writer);
         this.audit = new JdbcAuditLog(jdbi);
         this.idempotencyKeys = new JdbcIdempotencyKeys(jdbi, clock);
+        this.bindings = new JdbcBindings(jdbi, clock, writer);
     }
 
     /** The catalog on a migrated database. */
@@ -51,6 +53,10 @@ public final class Catalog {
 
     public AuditLog audit() {
         return audit;
+    }
+
+    public Bindings bindings() {
+        return bindings;
     }
 
     public IdempotencyKeys idempotencyKeys() {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -59,7 +60,7 @@ final class JdbcTenants implements Tenants {
         }
         Instant now = clock.instant();
         Tenant tenant = new Tenant(Ids.next(clock), request.slug(), request.displayName().orElse(request.slug()),
-                plan.name(), tier, request.region().orElse(settings.defaultRegion()), Status.ACTIVE,
+                plan.name(), tier, request.region().orElse(settings.defaultRegion()), Status.PROVISIONING,
                 Optional.empty(), request.labels(), now, now, 1);
         h.createUpdate("""
                 insert into tenants (id, slug, display_name, plan, tier, region, status, labels, version, created_at, updated_at)
@@ -169,52 +170,62 @@ final class JdbcTenants implements Tenants {
     }
 
     @Override
-    public Tenant suspend(String ref, Optional<String> reason, Actor actor) {
-        reason.ifPresent(r -> {
-            List<FieldError> errors = new ArrayList<>();
-            Rules.displayName("reason", r, errors);
-            Rules.throwIfAny(errors);
+    public Tenant checkUpdate(String ref, Patch patch, OptionalInt expectedVersion) {
+        List<FieldError> errors = new ArrayList<>();
+        patch.displayName().ifPresent(n -> Rules.displayName("displayName", n, errors));
+        patch.labels().ifPresent(l -> Rules.labels("labels", l, errors));
+        Rules.throwIfAny(errors);
+        return jdbi.withHandle(h -> {
+            Tenant current = TenantRows.resolve(h, ref, false);
+            if (!current.status().editable()) {
+                throw new CatalogException.IllegalTransition(current.id(), current.status(), "update");
+            }
+            checkVersion(current, expectedVersion);
+            patch.plan().filter(p -> !p.equals(current.plan())).ifPresent(p -> checkPlanChange(h, current, p));
+            return current;
         });
-        return transition(ref, Status.ACTIVE, Status.SUSPENDED, "suspend", reason, actor);
     }
 
     @Override
-    public Tenant resume(String ref, Actor actor) {
-        return transition(ref, Status.SUSPENDED, Status.ACTIVE, "resume", Optional.empty(), actor);
-    }
-
-    @Override
-    public Tenant delete(String ref, Actor actor) {
+    public Tenant move(String ref, Set<Status> from, Status to, Optional<String> reason, String action, Actor actor) {
         return jdbi.inTransaction(h -> {
             Tenant tenant = TenantRows.resolve(h, ref, true);
-            // With no resources to release yet, deleting passes through 'deleting' at once.
-            requireMove(tenant, Status.DELETING, "delete");
+            if (!from.contains(tenant.status())) {
+                throw new CatalogException.IllegalTransition(tenant.id(), tenant.status(), action);
+            }
+            if (tenant.status() == to) {
+                return tenant;
+            }
+            requireMove(tenant, to, action);
+            setStatus(h, tenant, to, reason, clock.instant());
+            Map<String, Object> changes = new LinkedHashMap<>();
+            changes.put("status", Map.of("from", tenant.status().wire(), "to", to.wire()));
+            reason.ifPresent(r -> changes.put("reason", r));
+            audit.record(h, actor, "tenant." + action, "tenant", tenant.id().toString(), tenant.id(), changes);
+            return TenantRows.resolve(h, tenant.id().toString(), false);
+        });
+    }
+
+    @Override
+    public Tenant finishDelete(String ref, Actor actor) {
+        return jdbi.inTransaction(h -> {
+            Tenant tenant = TenantRows.resolve(h, ref, true);
+            if (tenant.status() == Status.DELETED) {
+                return tenant;
+            }
+            if (tenant.status() != Status.DELETING && tenant.status() != Status.FAILED) {
+                throw new CatalogException.IllegalTransition(tenant.id(), tenant.status(), "finish deleting");
+            }
             Instant now = clock.instant();
             List<String> hostnames = h.createQuery("delete from domains where tenant_id = :id returning hostname")
                     .bind("id", tenant.id()).mapTo(String.class).list();
             int keys = h.createUpdate("update api_keys set revoked_at = :now where tenant_id = :id and revoked_at is null")
                     .bind("now", Sql.timestamp(now)).bind("id", tenant.id()).execute();
+            h.createUpdate("delete from resource_bindings where tenant_id = :id").bind("id", tenant.id()).execute();
             setStatus(h, tenant, Status.DELETED, Optional.empty(), now);
             audit.record(h, actor, "tenant.delete", "tenant", tenant.id().toString(), tenant.id(), Map.of(
                     "status", Map.of("from", tenant.status().wire(), "to", Status.DELETED.wire()),
                     "hostnamesReleased", hostnames, "apiKeysRevoked", keys));
-            return TenantRows.resolve(h, tenant.id().toString(), false);
-        });
-    }
-
-    /** Suspend and resume: operator moves between exactly these two statuses (provisioning is not resumed). */
-    private Tenant transition(String ref, Status from, Status target, String action, Optional<String> reason, Actor actor) {
-        return jdbi.inTransaction(h -> {
-            Tenant tenant = TenantRows.resolve(h, ref, true);
-            if (tenant.status() != from) {
-                throw new CatalogException.IllegalTransition(tenant.id(), tenant.status(), action);
-            }
-            requireMove(tenant, target, action);
-            setStatus(h, tenant, target, reason, clock.instant());
-            Map<String, Object> changes = new LinkedHashMap<>();
-            changes.put("status", Map.of("from", tenant.status().wire(), "to", target.wire()));
-            reason.ifPresent(r -> changes.put("reason", r));
-            audit.record(h, actor, "tenant." + action, "tenant", tenant.id().toString(), tenant.id(), changes);
             return TenantRows.resolve(h, tenant.id().toString(), false);
         });
     }
@@ -234,7 +245,4 @@ final class JdbcTenants implements Tenants {
                 .execute();
     }
 
-    static UUID idOf(Handle h, String ref) {
-        return TenantRows.resolve(h, ref, false).id();
-    }
 }

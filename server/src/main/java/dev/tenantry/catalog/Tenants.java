@@ -10,7 +10,10 @@ import java.util.OptionalInt;
  */
 public interface Tenants {
 
-    /** Creates a tenant with its default hostname {@code <slug>.<base-domain>}. */
+    /**
+     * Creates a tenant in status {@code provisioning} with its default hostname
+     * {@code <slug>.<base-domain>}; provisioning makes it {@code active}.
+     */
     Tenant create(NewTenant request, Actor actor);
 
     /** The tenant with this id (any status) or live slug. */
@@ -22,14 +25,20 @@ public interface Tenants {
     /** Changes display name, plan or labels; with {@code expectedVersion}, only if it is still current. */
     Tenant update(String ref, Patch patch, OptionalInt expectedVersion, Actor actor);
 
-    /** {@code active -> suspended}, keeping the reason. */
-    Tenant suspend(String ref, Optional<String> reason, Actor actor);
+    /**
+     * Checks an update without applying it: the tenant is editable, {@code expectedVersion} is
+     * current, the fields are valid and a new plan exists in the tenant's tier.
+     */
+    Tenant checkUpdate(String ref, Patch patch, OptionalInt expectedVersion);
 
-    /** {@code suspended -> active}. */
-    Tenant resume(String ref, Actor actor);
+    /**
+     * Moves the tenant from one of {@code from} to {@code to} (a lifecycle step), audited as
+     * {@code tenant.<action>}; any other current status is an {@link CatalogException.IllegalTransition}.
+     */
+    Tenant move(String ref, java.util.Set<Status> from, Status to, Optional<String> reason, String action, Actor actor);
 
-    /** Moves the tenant to {@code deleted}, frees its slug and hostnames and revokes its keys. */
-    Tenant delete(String ref, Actor actor);
+    /** Ends a deletion: {@code deleting|failed -> deleted}, frees slug and hostnames, revokes keys, drops bindings. */
+    Tenant finishDelete(String ref, Actor actor);
 
     /** What to create. Empty fields take the deployment's defaults (plan, region) or the plan's tier. */
     record NewTenant(String slug, Optional<String> displayName, Optional<String> plan, Optional<String> tier,

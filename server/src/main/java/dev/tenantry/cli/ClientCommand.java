@@ -13,11 +13,35 @@ abstract class ClientCommand implements Callable<Integer> {
     @Override
     public final Integer call() {
         boolean json = options.json();
-        run(options.client(), json);
+        return runWithCode(options.client(), json);
+    }
+
+    /** Commands whose exit code depends on the outcome (e.g. waiting for an operation) override this. */
+    int runWithCode(AdminClient client, boolean json) {
+        run(client, json);
         return ExitCodes.OK;
     }
 
-    abstract void run(AdminClient client, boolean json);
+    void run(AdminClient client, boolean json) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " overrides runWithCode");
+    }
+
+    /**
+     * Prints the changed tenant and, with {@code --wait}, follows its operation to the end; the
+     * exit code says whether it succeeded.
+     */
+    int changed(AdminClient client, boolean json, dev.tenantry.sdk.Models.Tenant tenant, boolean await) {
+        if (!await || tenant.operation().isEmpty()) {
+            TenantCommands.print(this, json, tenant);
+            tenant.operation().filter(op -> !json).ifPresent(op -> out().println(
+                    "operation: " + op.id() + " (" + op.kind() + ", " + op.state() + "); follow it with 'tenantry op wait " + op.id() + "'"));
+            return ExitCodes.OK;
+        }
+        int code = Progress.follow(client, tenant.operation().get().id(), java.time.Duration.ofSeconds(300),
+                options.spec.commandLine().getErr());
+        TenantCommands.print(this, json, client.tenant(tenant.id()));
+        return code;
+    }
 
     PrintWriter out() {
         return options.spec.commandLine().getOut();

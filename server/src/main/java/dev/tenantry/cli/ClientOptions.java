@@ -28,9 +28,10 @@ final class ClientOptions {
     static Map<String, String> env = System.getenv();
 
     AdminClient client() {
-        Optional<ClientConfig> config;
+        Optional<ClientConfig> config = Optional.empty();
+        boolean needConfig = first(server, env.get("TENANTRY_SERVER")).isEmpty() || first(token, env.get("TENANTRY_TOKEN")).isEmpty();
         try {
-            config = ClientConfig.load(ClientConfig.defaultPath(env));
+            config = needConfig ? ClientConfig.load(ClientConfig.defaultPath(env)) : Optional.empty();
         } catch (java.io.UncheckedIOException e) {
             throw new ParameterException(spec.commandLine(), "the client config " + ClientConfig.defaultPath(env)
                     + " is not valid JSON; fix or delete it, or pass --server and --token");

@@ -13,6 +13,8 @@ public final class ExitCodes {
     public static final int CONFLICT = 5;
     public static final int INVALID = 6;
     public static final int UNAVAILABLE = 7;
+    /** A waited-for operation did not finish in time (it goes on). */
+    public static final int TIMEOUT = 8;
 
     private ExitCodes() {}
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "tenant", description = "Manage tenants.", mixinStandardHelpOptions = true,
         subcommands = {TenantCommands.Create.class, TenantCommands.Get.class, TenantCommands.ListTenants.class,
                 TenantCommands.Update.class, TenantCommands.Suspend.class, TenantCommands.Resume.class,
-                TenantCommands.Delete.class})
+                TenantCommands.Delete.class, TenantCommands.Credentials.class, TenantCommands.Rotate.class})
 final class TenantCommands {
 
     static void print(ClientCommand command, boolean json, Models.Tenant t) {
@@ -50,13 +50,15 @@ final class TenantCommands {
         List<String> labels = new ArrayList<>();
         @Option(names = "--idempotency-key", description = "retrying with the same key creates the tenant once")
         String idempotencyKey;
+        @Option(names = "--wait", description = "follow provisioning to the end with a progress line; non-zero exit if it fails")
+        boolean await;
 
         @Override
-        void run(AdminClient client, boolean json) {
+        int runWithCode(AdminClient client, boolean json) {
             Models.Tenant t = client.createTenant(new AdminClient.NewTenant(slug, Optional.ofNullable(name),
                     Optional.ofNullable(plan), Optional.ofNullable(tier), Optional.ofNullable(region),
                     Labels.parse(options.spec, labels)), Optional.ofNullable(idempotencyKey));
-            print(this, json, t);
+            return changed(client, json, t, await);
         }
     }
 
@@ -125,9 +127,11 @@ final class TenantCommands {
         List<String> removeLabels = new ArrayList<>();
         @Option(names = "--if-version", description = "only if the tenant is still at this version")
         Integer ifVersion;
+        @Option(names = "--wait", description = "follow the operation to the end")
+        boolean await;
 
         @Override
-        void run(AdminClient client, boolean json) {
+        int runWithCode(AdminClient client, boolean json) {
             Map<String, Object> changes = new LinkedHashMap<>();
             if (name != null) {
                 changes.put("displayName", name);
@@ -145,7 +149,7 @@ final class TenantCommands {
                 changes.put("labels", labels);
                 expected = expected.isPresent() ? expected : OptionalInt.of(current.version());
             }
-            print(this, json, client.updateTenant(ref, changes, expected));
+            return changed(client, json, client.updateTenant(ref, changes, expected), await);
         }
     }
 
@@ -155,10 +159,12 @@ final class TenantCommands {
         String ref;
         @Option(names = "--reason", description = "why (kept on the tenant and in the audit log)")
         String reason;
+        @Option(names = "--wait", description = "follow the operation to the end")
+        boolean await;
 
         @Override
-        void run(AdminClient client, boolean json) {
-            print(this, json, client.suspendTenant(ref, Optional.ofNullable(reason)));
+        int runWithCode(AdminClient client, boolean json) {
+            return changed(client, json, client.suspendTenant(ref, Optional.ofNullable(reason)), await);
         }
     }
 
@@ -167,9 +173,12 @@ final class TenantCommands {
         @Parameters(index = "0", description = "tenant id or slug")
         String ref;
 
+        @Option(names = "--wait", description = "follow the operation to the end")
+        boolean await;
+
         @Override
-        void run(AdminClient client, boolean json) {
-            print(this, json, client.resumeTenant(ref));
+        int runWithCode(AdminClient client, boolean json) {
+            return changed(client, json, client.resumeTenant(ref), await);
         }
     }
 
@@ -178,9 +187,40 @@ final class TenantCommands {
         @Parameters(index = "0", description = "tenant id or slug")
         String ref;
 
+        @Option(names = "--wait", description = "follow the operation to the end")
+        boolean await;
+
+        @Override
+        int runWithCode(AdminClient client, boolean json) {
+            return changed(client, json, client.deleteTenant(ref), await);
+        }
+    }
+
+    @Command(name = "credentials", description = "Print the tenant's connection strings and passwords (admin token needed).")
+    static final class Credentials extends ClientCommand {
+        @Parameters(index = "0", description = "tenant id or slug")
+        String ref;
+
         @Override
         void run(AdminClient client, boolean json) {
-            print(this, json, client.deleteTenant(ref));
+            var creds = client.credentials(ref);
+            show(json, creds, () -> creds.path("resources").fields().forEachRemaining(e -> {
+                out().println(e.getKey() + ":");
+                e.getValue().fields().forEachRemaining(f -> out().println("  " + f.getKey() + ": " + f.getValue().asText()));
+            }));
+        }
+    }
+
+    @Command(name = "rotate-credentials", description = "Give the tenant's database and Redis users new passwords.")
+    static final class Rotate extends ClientCommand {
+        @Parameters(index = "0", description = "tenant id or slug")
+        String ref;
+        @Option(names = "--wait", description = "follow the operation to the end")
+        boolean await;
+
+        @Override
+        int runWithCode(AdminClient client, boolean json) {
+            return changed(client, json, client.rotateCredentials(ref), await);
         }
     }
 }

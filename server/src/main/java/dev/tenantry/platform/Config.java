@@ -34,7 +34,12 @@ public record Config(
         String defaultPlan,
         long maxBodyBytes,
         Set<Role> roles,
-        int databasePoolSize) {
+        int databasePoolSize,
+        Optional<String> tenantDatabaseUrl,
+        Optional<String> siloDatabaseUrl,
+        Optional<String> redisUrl,
+        int provisionThreads,
+        int provisionMaxAttempts) {
 
     /** What a node does. {@code tenantry up} runs them all. */
     public enum Role { API, SCHEDULER, GATEWAY, WORKER }
@@ -42,7 +47,8 @@ public record Config(
     /** Every setting's name, for help texts and for rejecting unknown config-file keys. */
     public static final List<String> NAMES = List.of("data-dir", "database-url", "database-user", "database-password",
             "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
-            "database-pool-size");
+            "database-pool-size", "tenant-database-url", "silo-database-url", "redis-url", "provision-threads",
+            "provision-max-attempts");
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
@@ -126,7 +132,12 @@ public record Config(
                 matching(v, "default-plan", "free", LABEL, "a plan name such as free"),
                 number(v, "max-body-bytes", 1_048_576, 1_024, 67_108_864),
                 roles(v.getOrDefault("roles", "api,scheduler,gateway,worker")),
-                (int) number(v, "database-pool-size", 16, 2, 200));
+                (int) number(v, "database-pool-size", 16, 2, 200),
+                optional(v, "tenant-database-url").map(Config::databaseUrl),
+                optional(v, "silo-database-url").map(Config::databaseUrl),
+                optional(v, "redis-url").map(Config::redisUrl),
+                (int) number(v, "provision-threads", 4, 1, 64),
+                (int) number(v, "provision-max-attempts", 5, 1, 100));
     }
 
     private static Optional<String> optional(Map<String, String> v, String name) {
@@ -141,6 +152,13 @@ public record Config(
             return "jdbc:postgresql://" + url.substring(url.indexOf("://") + 3);
         }
         throw new ConfigException("database-url must be a PostgreSQL URL (jdbc:postgresql://host:port/db or postgresql://host:port/db), not '" + url + "'");
+    }
+
+    private static String redisUrl(String url) {
+        if (!url.startsWith("redis://")) {
+            throw new ConfigException("redis-url must look like redis://[user:password@]host:port, not '" + url.replaceAll(":[^:@/]*@", ":***@") + "'");
+        }
+        return url;
     }
 
     private static int port(Map<String, String> v, String name, int fallback) {

@@ -84,6 +84,10 @@ final class EmbeddedDatabase implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + database;
     }
 
+    int port() {
+        return postgres.getPort();
+    }
+
     String user() {
         return "postgres";
     }

@@ -5,11 +5,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code tenantry} entry point: {@code up} and {@code serve} start a node; the rest is the CLI. */
-@Command(name = "tenantry", mixinStandardHelpOptions = true, version = "tenantry 0.1.0",
+@Command(name = "tenantry", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Tenantry: the tenant platform for SaaS teams.%n"
                 + "Start with 'tenantry up'; the other commands are clients of its API.",
         subcommands = {UpCommand.class, ServeCommand.class})
 public final class Main {
+    static final String VERSION = "tenantry 0.1.0";
 
     public static void main(String[] args) {
         boolean node = args.length > 0 && (args[0].equals("up") || args[0].equals("serve"));
@@ -24,6 +25,7 @@ public final class Main {
     /** Every command answers --help and --version, leaves included. */
     private static void addHelp(CommandLine line) {
         line.getCommandSpec().mixinStandardHelpOptions(true);
+        line.getCommandSpec().version(VERSION);
         line.getSubcommands().values().forEach(Main::addHelp);
     }
 

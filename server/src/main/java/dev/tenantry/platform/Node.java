@@ -6,6 +6,8 @@ import dev.tenantry.catalog.Actor;
 import dev.tenantry.catalog.Catalog;
 import dev.tenantry.catalog.CatalogSettings;
 import dev.tenantry.catalog.IssuedSecret;
+import dev.tenantry.provision.Operations;
+import dev.tenantry.provision.Provisioning;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -38,9 +40,11 @@ public final class Node implements AutoCloseable {
     private final Optional<ApiServer> api;
     private final Optional<String> bootstrapToken;
     private final boolean embedded;
+    private final Wiring.Provision provision;
 
     private Node(Config config, Deque<AutoCloseable> resources, Catalog catalog, Optional<ApiServer> api,
-                 Optional<String> bootstrapToken, boolean embedded) {
+                 Optional<String> bootstrapToken, boolean embedded, Wiring.Provision provision) {
+        this.provision = provision;
         this.config = config;
         this.resources = resources;
         this.catalog = catalog;
@@ -51,18 +55,32 @@ public final class Node implements AutoCloseable {
 
     /** Starts a node; on any failure, what was started is stopped again before the error is thrown. */
     public static Node start(Config config) {
+        return start(config, false);
+    }
+
+    /**
+     * Starts a node; with {@code localServices} (what {@code tenantry up} asks for) a local
+     * redis-server is started when one is installed and no {@code --redis-url} is configured.
+     */
+    public static Node start(Config config, boolean localServices) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return start(config, resources);
-        } catch (RuntimeException e) {
+            return start(config, localServices, resources);
+        } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
+        } catch (Exception e) { // Vert.x's await() rethrows checked exceptions (e.g. BindException) unchecked
+            closeAll(resources);
+            throw new PlatformException.CannotListen(e.getMessage(), e);
         }
     }
 
-    private static Node start(Config config, Deque<AutoCloseable> resources) {
+    private static Node start(Config config, boolean localServices, Deque<AutoCloseable> resources) {
         resources.push(DataDirLock.acquire(config.dataDir()));
-        Database database = connect(config, resources);
+        Optional<EmbeddedDatabase> embedded = config.databaseUrl().isPresent() ? Optional.empty()
+                : Optional.of(EmbeddedDatabase.start(config.dataDir().resolve("postgres")));
+        embedded.ifPresent(resources::push);
+        Database database = connect(config, embedded);
         resources.push(database);
         // PostgreSQL keeps microseconds: stamp times at that precision so answers match later reads.
         Clock clock = Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000));
@@ -72,29 +90,29 @@ public final class Node implements AutoCloseable {
             throw new ConfigException("default-plan '" + config.defaultPlan() + "' is not a plan in the catalog (plans: "
                     + String.join(", ", catalog.plans().list().stream().map(p -> p.name()).toList()) + ")");
         }
+        Wiring.Provision provision = Wiring.provisioning(config, localServices, embedded, database, catalog, clock, resources);
         Optional<ApiServer> api = Optional.empty();
         if (config.runs(Config.Role.API)) {
-            api = Optional.of(startApi(config, resources, catalog, database));
+            api = Optional.of(startApi(config, resources, catalog, provision.engine(), database));
         }
         // Only once the API listens: a token shown for a node that failed to start would be lost.
         Optional<String> bootstrap = catalog.adminTokens().bootstrap(Actor.system("bootstrap")).map(IssuedSecret::secret);
         LOG.atInfo().addKeyValue("roles", config.roles()).addKeyValue("dataDir", config.dataDir().toString())
                 .log("node started");
-        return new Node(config, resources, catalog, api, bootstrap, config.databaseUrl().isEmpty());
+        return new Node(config, resources, catalog, api, bootstrap, embedded.isPresent(), provision);
     }
 
-    private static Database connect(Config config, Deque<AutoCloseable> resources) {
-        if (config.databaseUrl().isPresent()) {
-            return Database.connect(config.databaseUrl().get(), config.databaseUser().orElse("postgres"),
+    private static Database connect(Config config, Optional<EmbeddedDatabase> embedded) {
+        if (embedded.isEmpty()) {
+            return Database.connect(config.databaseUrl().orElseThrow(), config.databaseUser().orElse("postgres"),
                     config.databasePassword().orElse(""), config.databasePoolSize());
         }
-        EmbeddedDatabase embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"));
-        resources.push(embedded);
-        Database.ensureDatabase(embedded.jdbcUrl("postgres"), embedded.user(), "", "tenantry");
-        return Database.connect(embedded.jdbcUrl("tenantry"), embedded.user(), "", config.databasePoolSize());
+        Database.ensureDatabase(embedded.get().jdbcUrl("postgres"), embedded.get().user(), "", "tenantry");
+        return Database.connect(embedded.get().jdbcUrl("tenantry"), embedded.get().user(), "", config.databasePoolSize());
     }
 
-    private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Catalog catalog, Database database) {
+    private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Catalog catalog, Operations operations,
+                                      Database database) {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmGcMetrics().bindTo(metrics);
@@ -109,8 +127,9 @@ public final class Node implements AutoCloseable {
         ApiServer server;
         try {
             server = ApiServer.start(vertx, handlers,
-                    new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, metrics, database::healthy);
-        } catch (RuntimeException e) {
+                    new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, operations, metrics,
+                    database::healthy);
+        } catch (Exception e) { // BindException arrives undeclared through Vert.x's await()
             throw new PlatformException.CannotListen("cannot listen on " + config.bind() + ":" + config.apiPort()
                     + " for the API: " + e.getMessage() + " (is another program using the port? see --api-port)", e);
         }
@@ -143,6 +162,16 @@ public final class Node implements AutoCloseable {
 
     public boolean embeddedDatabase() {
         return embedded;
+    }
+
+    /** The operation engine (also for tests and benchmarks that follow operations in-process). */
+    public Provisioning provisioning() {
+        return provision.engine();
+    }
+
+    /** Where tenants' Redis users live, when Redis is part of provisioning. */
+    public Optional<String> redisDescription() {
+        return provision.redis();
     }
 
     @Override

@@ -34,6 +34,16 @@ final class NodeOptions {
     String maxBodyBytes;
     @Option(names = "--database-pool-size", description = "catalog connection pool size (default 16)")
     String databasePoolSize;
+    @Option(names = "--tenant-database-url", description = "PostgreSQL server for tenants' databases, as an admin (default: the catalog's server)")
+    String tenantDatabaseUrl;
+    @Option(names = "--silo-database-url", description = "PostgreSQL server for silo tenants' databases (default: --tenant-database-url)")
+    String siloDatabaseUrl;
+    @Option(names = "--redis-url", description = "Redis 7 for tenants' ACL users, redis://user:password@host:port (default: up starts a local redis-server if one is installed)")
+    String redisUrl;
+    @Option(names = "--provision-threads", description = "operations of different tenants run at once on this node (default 4)")
+    String provisionThreads;
+    @Option(names = "--provision-max-attempts", description = "tries of a failing step before its operation fails (default 5)")
+    String provisionMaxAttempts;
 
     Config resolve(Map<String, String> env, Optional<String> roles) {
         Map<String, String> flags = new HashMap<>();
@@ -49,6 +59,11 @@ final class NodeOptions {
         put(flags, "default-plan", defaultPlan);
         put(flags, "max-body-bytes", maxBodyBytes);
         put(flags, "database-pool-size", databasePoolSize);
+        put(flags, "tenant-database-url", tenantDatabaseUrl);
+        put(flags, "silo-database-url", siloDatabaseUrl);
+        put(flags, "redis-url", redisUrl);
+        put(flags, "provision-threads", provisionThreads);
+        put(flags, "provision-max-attempts", provisionMaxAttempts);
         roles.ifPresent(r -> flags.put("roles", r));
         return Config.resolve(flags, env, Optional.ofNullable(configFile));
     }

@@ -39,7 +39,7 @@ final class UpCommand implements Callable<Integer> {
             out.println("Starting Tenantry (data directory " + config.dataDir() + ", "
                     + (config.databaseUrl().isPresent() ? "external PostgreSQL" : "embedded PostgreSQL") + ")...");
             out.flush();
-            Node node = Node.start(config);
+            Node node = Node.start(config, writeClientConfig);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 out.println("Stopping Tenantry...");
@@ -89,6 +89,8 @@ final class UpCommand implements Callable<Integer> {
             out.println("  Gateway:            not in this build yet (it will listen on port " + node.config().gatewayPort() + ")");
             out.println("  Data directory:     " + node.config().dataDir());
             out.println("  Database:           " + (node.embeddedDatabase() ? "embedded PostgreSQL in " + node.config().dataDir().resolve("postgres") : "external"));
+            out.println("  Redis for tenants:  " + node.redisDescription().orElse(
+                    "none (install redis-server or pass --redis-url to give each tenant a Redis user)"));
             if (node.bootstrapToken().isPresent()) {
                 out.println("  Admin token:        " + node.bootstrapToken().get());
                 out.println("                      (shown this once; " + (cliReady ? "saved for the CLI in " + clientConfig : "store it now") + ")");

@@ -34,8 +34,8 @@ class BadInputTest {
     static void start() {
         node = TestNode.start(Map.of("max-body-bytes", "4096"));
         http = node.http();
-        assertThat(http.post("/v1/tenants", Map.of("slug", "existing")).status()).isEqualTo(201);
-        assertThat(http.post("/v1/tenants", Map.of("slug", "other")).status()).isEqualTo(201);
+        node.createActive("existing");
+        node.createActive("other");
         assertThat(http.post("/v1/tenants/other/domains", Map.of("hostname", "shop.other.example")).status()).isEqualTo(201);
     }
 

@@ -38,16 +38,21 @@ class TenantApiTest {
     }
 
     static JsonNode create(String slug) {
-        Http.Answer a = http.post("/v1/tenants", Map.of("slug", slug));
-        assertThat(a.status()).as(a.text()).isEqualTo(201);
-        return a.json();
+        return node.createActive(slug);
     }
 
     @Test
-    void created_tenant_is_active_with_defaults_a_location_and_its_default_hostname() {
+    void created_tenant_is_provisioned_to_active_with_defaults_its_operation_and_its_default_hostname() {
         Http.Answer a = http.post("/v1/tenants", Map.of("slug", "acme", "displayName", "Acme Inc", "labels", Map.of("env", "prod")));
-        assertThat(a.status()).isEqualTo(201);
-        JsonNode t = a.json();
+        assertThat(a.status()).isEqualTo(202);
+        assertThat(a.json().get("status").asText()).isEqualTo("provisioning");
+        assertThat(a.header("Location")).isEqualTo(a.json().get("operation").get("url").asText()).startsWith("/v1/operations/");
+        JsonNode op = node.awaitOperation(a.header("Location"));
+        assertThat(op.get("state").asText()).isEqualTo("succeeded");
+        assertThat(op.get("kind").asText()).isEqualTo("create-tenant");
+        assertThat(op.get("steps").findValuesAsText("name")).containsExactly("postgres.apply", "tenant.activate");
+        assertThat(op.get("steps").findValuesAsText("state")).containsOnly("done");
+        JsonNode t = http.get("/v1/tenants/" + a.json().get("id").asText()).json();
         assertThat(t.get("id").asText()).matches("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
         assertThat(t.get("slug").asText()).isEqualTo("acme");
         assertThat(t.get("displayName").asText()).isEqualTo("Acme Inc");
@@ -56,9 +61,7 @@ class TenantApiTest {
         assertThat(t.get("region").asText()).isEqualTo("local");
         assertThat(t.get("status").asText()).isEqualTo("active");
         assertThat(t.get("labels").get("env").asText()).isEqualTo("prod");
-        assertThat(t.get("version").asInt()).isEqualTo(1);
-        assertThat(a.header("Location")).isEqualTo("/v1/tenants/" + t.get("id").asText());
-        assertThat(a.header("ETag")).isEqualTo("\"1\"");
+        assertThat(t.get("version").asInt()).isEqualTo(2);
         assertThat(a.header("X-Request-Id")).startsWith("req_");
 
         assertThat(http.get("/v1/tenants/" + t.get("id").asText()).json().get("slug").asText()).isEqualTo("acme");
@@ -72,40 +75,43 @@ class TenantApiTest {
     @Test
     void every_mutation_lands_in_the_audit_log_with_actor_and_request_id() {
         String id = create("audited").get("id").asText();
-        http.send("PATCH", "/v1/tenants/audited", Map.of("displayName", "Audited Co"), Map.of("X-Request-Id", "my-req-42"));
-        http.post("/v1/tenants/audited/suspend", Map.of("reason", "unpaid"));
-        http.post("/v1/tenants/audited/resume", null);
-        JsonNode items = http.get("/v1/audit?tenant=" + id).json().get("items");
+        node.awaitOperation(http.send("PATCH", "/v1/tenants/audited", Map.of("displayName", "Audited Co"),
+                Map.of("X-Request-Id", "my-req-42")).header("Location"));
+        node.change("POST", "/v1/tenants/audited/suspend", Map.of("reason", "unpaid"));
+        node.change("POST", "/v1/tenants/audited/resume", null);
+        JsonNode items = http.get("/v1/audit?tenant=" + id + "&action=tenant.update").json().get("items");
+        JsonNode update = items.get(0);
+        JsonNode all = http.get("/v1/audit?tenant=" + id).json().get("items");
         List<String> actions = new ArrayList<>();
-        items.forEach(e -> actions.add(e.get("action").asText()));
-        assertThat(actions).containsExactly("tenant.resume", "tenant.suspend", "tenant.update", "tenant.create");
-        JsonNode update = items.get(2);
+        all.forEach(e -> actions.add(e.get("action").asText()));
+        assertThat(actions).containsSubsequence("tenant.resume", "tenant.suspend", "tenant.update", "tenant.activate",
+                "resource.bind", "tenant.create");
         assertThat(update.get("requestId").asText()).isEqualTo("my-req-42");
         assertThat(update.get("actor").asText()).startsWith("token:bootstrap:");
         assertThat(update.get("changes").get("displayName").get("from").asText()).isEqualTo("audited");
         assertThat(update.get("changes").get("displayName").get("to").asText()).isEqualTo("Audited Co");
-        assertThat(items.get(1).get("changes").get("reason").asText()).isEqualTo("unpaid");
+        assertThat(http.get("/v1/audit?tenant=" + id + "&action=tenant.suspend").json().get("items").get(0)
+                .get("changes").get("reason").asText()).isEqualTo("unpaid");
     }
 
     @Test
     void update_with_a_stale_if_match_gets_412_and_changes_nothing() {
         create("occ");
-        Http.Answer first = http.send("PATCH", "/v1/tenants/occ", Map.of("displayName", "One"), Map.of("If-Match", "\"1\""));
-        assertThat(first.status()).isEqualTo(200);
-        assertThat(first.header("ETag")).isEqualTo("\"2\"");
-        Http.Answer stale = http.send("PATCH", "/v1/tenants/occ", Map.of("displayName", "Two"), Map.of("If-Match", "\"1\""));
+        Http.Answer first = http.send("PATCH", "/v1/tenants/occ", Map.of("displayName", "One"), Map.of("If-Match", "\"2\""));
+        assertThat(first.status()).isEqualTo(202);
+        assertThat(node.awaitOperation(first.header("Location")).get("state").asText()).isEqualTo("succeeded");
+        assertThat(http.get("/v1/tenants/occ").header("ETag")).isEqualTo("\"3\"");
+        Http.Answer stale = http.send("PATCH", "/v1/tenants/occ", Map.of("displayName", "Two"), Map.of("If-Match", "\"2\""));
         assertThat(stale.status()).isEqualTo(412);
         assertThat(stale.header("Content-Type")).startsWith("application/problem+json");
-        assertThat(stale.json().get("detail").asText()).contains("version 2", "expected 1");
+        assertThat(stale.json().get("detail").asText()).contains("version 3", "expected 2");
         assertThat(http.get("/v1/tenants/occ").json().get("displayName").asText()).isEqualTo("One");
     }
 
     @Test
     void plan_change_within_the_tier_works_and_across_tiers_is_a_conflict() {
         create("planner");
-        Http.Answer ok = http.patch("/v1/tenants/planner", Map.of("plan", "premium"));
-        assertThat(ok.status()).isEqualTo(200);
-        assertThat(ok.json().get("plan").asText()).isEqualTo("premium");
+        assertThat(node.change("PATCH", "/v1/tenants/planner", Map.of("plan", "premium")).get("plan").asText()).isEqualTo("premium");
         Http.Answer silo = http.patch("/v1/tenants/planner", Map.of("plan", "enterprise"));
         assertThat(silo.status()).isEqualTo(409);
         assertThat(silo.json().get("detail").asText()).contains("tier move");
@@ -127,7 +133,7 @@ class TenantApiTest {
         int replays = 0;
         for (Future<Http.Answer> f : answers) {
             Http.Answer a = f.get();
-            assertThat(a.status()).as(a.text()).isEqualTo(201);
+            assertThat(a.status()).as(a.text()).isEqualTo(202);
             ids.add(a.json().get("id").asText());
             replays += "true".equals(a.header("Idempotent-Replayed")) ? 1 : 0;
         }
@@ -142,7 +148,7 @@ class TenantApiTest {
 
     @Test
     void pagination_walks_1000_tenants_once_each_in_creation_order_with_filters() {
-        Tenants tenants = node.node().catalog().tenants();
+        Tenants tenants = node.node().catalog().tenants(); // catalog rows only: this test is about listing
         for (int i = 0; i < 1000; i++) {
             tenants.create(new Tenants.NewTenant(String.format("page-%04d", i), Optional.empty(), Optional.of(i % 2 == 0 ? "free" : "standard"),
                     Optional.empty(), Optional.empty(), Map.of("parity", i % 2 == 0 ? "even" : "odd")), Actor.system("test"));
@@ -170,9 +176,12 @@ class TenantApiTest {
     void deleted_tenant_frees_its_slug_and_hostname_revokes_its_keys_and_keeps_its_record() {
         String id = create("gone").get("id").asText();
         String keyId = http.post("/v1/tenants/gone/api-keys", Map.of("name", "k")).json().get("id").asText();
-        Http.Answer deleted = http.delete("/v1/tenants/gone");
-        assertThat(deleted.status()).isEqualTo(200);
-        assertThat(deleted.json().get("status").asText()).isEqualTo("deleted");
+        Http.Answer deleting = http.delete("/v1/tenants/gone");
+        assertThat(deleting.status()).isEqualTo(202);
+        assertThat(deleting.json().get("status").asText()).isEqualTo("deleting");
+        JsonNode op = node.awaitOperation(deleting.header("Location"));
+        assertThat(op.get("steps").findValuesAsText("name")).containsExactly("postgres.destroy", "tenant.delete");
+        assertThat(http.get("/v1/tenants/" + id).json().get("status").asText()).isEqualTo("deleted");
         assertThat(http.get("/v1/tenants/gone").status()).isEqualTo(404);
         assertThat(http.get("/v1/tenants/" + id).json().get("status").asText()).isEqualTo("deleted");
         assertThat(http.get("/v1/tenants/" + id + "/api-keys").json().get("items").get(0).has("revokedAt")).isTrue();
@@ -236,7 +245,7 @@ class TenantApiTest {
         Http.Answer added = http.post("/v1/plans", Map.of("name", "startup", "tier", "pool", "ratePerSecond", 50,
                 "burst", 100, "dailyQuota", 100000, "maxConcurrency", 5, "memoryMb", 256, "timeoutMs", 5000));
         assertThat(added.status()).as(added.text()).isEqualTo(201);
-        assertThat(http.post("/v1/tenants", Map.of("slug", "on-startup", "plan", "startup")).json().get("plan").asText()).isEqualTo("startup");
+        assertThat(node.createActive(Map.of("slug", "on-startup", "plan", "startup")).get("plan").asText()).isEqualTo("startup");
         assertThat(http.get("/v1/plans/nope").status()).isEqualTo(404);
     }
 }

@@ -68,8 +68,9 @@ class CliTest {
 
     @Test
     void tenant_commands_print_tables_for_people_and_json_for_scripts() {
-        Run created = cli("tenant", "create", "globex", "--name", "Globex Corp", "--plan", "standard", "--label", "env=prod");
+        Run created = cli("tenant", "create", "globex", "--name", "Globex Corp", "--plan", "standard", "--label", "env=prod", "--wait");
         assertThat(created.exit()).as(created.err()).isZero();
+        assertThat(created.err()).contains("create-tenant", "succeeded [2/2]");
         assertThat(created.out()).contains("slug:      globex", "name:      Globex Corp", "plan:      standard (pool)",
                 "status:    active", "labels:    env=prod");
 
@@ -83,15 +84,19 @@ class CliTest {
         assertThat(json.json().get("slug").asText()).isEqualTo("globex");
         assertThat(json.json().get("labels").get("env").asText()).isEqualTo("prod");
 
-        Run updated = cli("tenant", "update", "globex", "--label", "team=core", "--remove-label", "env", "-o", "json");
+        Run updated = cli("tenant", "update", "globex", "--label", "team=core", "--remove-label", "env", "-o", "json", "--wait");
         assertThat(updated.exit()).as(updated.err()).isZero();
         assertThat(updated.json().get("labels")).hasSize(1);
         assertThat(updated.json().get("labels").get("team").asText()).isEqualTo("core");
 
-        assertThat(cli("tenant", "suspend", "globex", "--reason", "unpaid invoice").out()).contains("suspended (unpaid invoice)");
-        assertThat(cli("tenant", "resume", "globex").out()).contains("status:    active");
+        assertThat(cli("tenant", "suspend", "globex", "--reason", "unpaid invoice", "--wait").out()).contains("suspended (unpaid invoice)");
+        assertThat(cli("tenant", "resume", "globex", "--wait").out()).contains("status:    active");
         assertThat(cli("tenant", "list", "--status", "active", "--prefix", "glob", "-o", "json").json()).hasSize(1);
-        assertThat(cli("tenant", "delete", "globex").out()).contains("status:    deleted");
+        Run credentials = cli("tenant", "credentials", "globex");
+        assertThat(credentials.out()).contains("postgres:", "user: t_globex", "password: ");
+        Run ops = cli("op", "list", "globex");
+        assertThat(ops.out()).contains("create-tenant", "suspend-tenant", "resume-tenant", "succeeded");
+        assertThat(cli("tenant", "delete", "globex", "--wait").out()).contains("status:    deleted");
         assertThat(cli("tenant", "list", "--prefix", "glob", "-o", "json").json()).isEmpty();
     }
 
@@ -100,6 +105,12 @@ class CliTest {
         for (int i = 0; i < 7; i++) {
             assertThat(cli("tenant", "create", "many-" + i).exit()).isZero();
         }
+        Run queued = cli("tenant", "create", "queued-one");
+        assertThat(queued.out()).contains("status:    provisioning", "follow it with 'tenantry op wait");
+        String opId = queued.out().replaceAll("(?s).*operation: ([0-9a-f-]{36}).*", "$1");
+        Run waited = cli("op", "wait", opId);
+        assertThat(waited.exit()).isZero();
+        assertThat(waited.out()).contains("postgres.apply", "tenant.activate", "done");
         Run firstPage = cli("tenant", "list", "--prefix", "many-", "--limit", "3");
         assertThat(firstPage.out()).contains("(more: use --all");
         Run all = cli("tenant", "list", "--prefix", "many-", "--limit", "3", "--all", "-o", "json");
@@ -116,7 +127,7 @@ class CliTest {
         assertThat(invalid.exit()).isEqualTo(ExitCodes.INVALID);
         assertThat(invalid.err()).contains("error: slug must be a DNS label", "HTTP 422");
 
-        cli("tenant", "create", "twice");
+        cli("tenant", "create", "twice", "--wait");
         Run taken = cli("tenant", "create", "twice");
         assertThat(taken.exit()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(taken.err()).contains("slug 'twice' is taken");
@@ -140,7 +151,7 @@ class CliTest {
 
     @Test
     void keys_show_their_secret_once_and_revoke() {
-        cli("tenant", "create", "keyed");
+        cli("tenant", "create", "keyed", "--wait");
         Run created = cli("key", "create", "keyed", "--name", "backend", "--scope", "read", "--expires-in", "30d");
         assertThat(created.exit()).as(created.err()).isZero();
         assertThat(created.out()).containsPattern("secret \\(shown once, store it now\\): tk_[A-Za-z0-9]{10}_[A-Za-z0-9]{32}");
@@ -155,7 +166,7 @@ class CliTest {
 
     @Test
     void domains_plans_audit_and_tokens() {
-        cli("tenant", "create", "hosted");
+        cli("tenant", "create", "hosted", "--wait");
         assertThat(cli("domain", "add", "hosted", "shop.hosted.example").out()).contains("added shop.hosted.example");
         assertThat(cli("domain", "list", "hosted").out()).contains("hosted.localhost", "default", "shop.hosted.example", "custom");
         assertThat(cli("domain", "remove", "hosted", "shop.hosted.example").exit()).isZero();

@@ -74,7 +74,7 @@ class NodeLifecycleTest {
         assertThat(first.output()).contains("Tenantry is up.", "Try:", "tenant create");
         assertThat(Files.readString(clientConfig)).contains(token.group(1), first.url());
         Http http = new Http(URI.create(first.url() + "/"), Optional.of(token.group(1)));
-        assertThat(http.post("/v1/tenants", Map.of("slug", "durable")).status()).isEqualTo(201);
+        assertThat(http.post("/v1/tenants", Map.of("slug", "durable")).status()).isEqualTo(202);
 
         // A second node on the same data directory stops at once with a clear message.
         Process second = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

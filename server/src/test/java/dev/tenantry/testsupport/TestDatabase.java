@@ -1,5 +1,6 @@
 package dev.tenantry.testsupport;
 
+import dev.tenantry.provision.PgHba;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One real PostgreSQL (embedded binaries) per test JVM, started on first use; every caller gets
- * a fresh, empty database on it, so test classes never see each other's data.
+ * a fresh, empty database on it, so test classes never see each other's data. Authentication is
+ * real, as in the product: the superuser {@code postgres} is trusted from loopback, every other
+ * role must give its password.
  */
 public final class TestDatabase {
     private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -33,6 +36,11 @@ public final class TestDatabase {
                     // JVM is exiting
                 }
             }));
+            try (Connection c = server.getPostgresDatabase().getConnection()) {
+                PgHba.requirePasswords(c);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
         }
         return server;
     }
@@ -46,5 +54,15 @@ public final class TestDatabase {
             throw new IllegalStateException(e);
         }
         return "jdbc:postgresql://127.0.0.1:" + server().getPort() + "/" + name;
+    }
+
+    /** The port the shared server listens on (127.0.0.1). */
+    public static int port() {
+        return server().getPort();
+    }
+
+    /** JDBC URL of the server's {@code postgres} database (user postgres, no password). */
+    public static String adminUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/postgres";
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -62,6 +63,45 @@ public final class TestNode implements AutoCloseable {
         return new Http(url(), Optional.of(token()));
     }
 
+    /** Waits (bounded) until the operation at {@code location} (or with this id) has finished; returns it. */
+    public JsonNode awaitOperation(String locationOrId) {
+        String path = locationOrId.startsWith("/") ? locationOrId : "/v1/operations/" + locationOrId;
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        JsonNode op = http().get(path).json();
+        while (!op.get("state").asText().matches("succeeded|failed") && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            op = http().get(path).json();
+        }
+        return op;
+    }
+
+    /** Sends a change that answers 202 and waits for its operation to succeed; returns the tenant afterwards. */
+    public JsonNode change(String method, String path, Object body) {
+        Http.Answer a = http().send(method, path, body, Map.of());
+        if (a.status() != 202) {
+            throw new AssertionError("expected 202 from " + method + " " + path + ", got " + a.status() + ": " + a.text());
+        }
+        JsonNode op = awaitOperation(a.header("Location"));
+        if (!op.get("state").asText().equals("succeeded")) {
+            throw new AssertionError("operation did not succeed: " + op);
+        }
+        return http().get("/v1/tenants/" + a.json().get("id").asText()).json();
+    }
+
+    /** Creates a tenant and waits until it is active. */
+    public JsonNode createActive(Map<String, Object> body) {
+        return change("POST", "/v1/tenants", body);
+    }
+
+    public JsonNode createActive(String slug) {
+        return createActive(Map.of("slug", slug));
+    }
+
     public String jdbcUrl() {
         return jdbcUrl;
     }
@@ -79,7 +119,8 @@ public final class TestNode implements AutoCloseable {
                            coalesce((select string_agg(k::text, '|' order by id) from api_keys k), '') ||
                            coalesce((select string_agg(p::text, '|' order by name) from plans p), '') ||
                            coalesce((select string_agg(a::text, '|' order by id) from admin_tokens a), '') ||
-                           coalesce((select string_agg(l::text, '|' order by id) from audit_log l), ''))""")
+                           coalesce((select string_agg(l::text, '|' order by id) from audit_log l), '') ||
+                           coalesce((select string_agg(o::text, '|' order by id) from operations o), ''))""")
                 .mapTo(String.class).one());
     }
 
