@@ -14,9 +14,17 @@ import java.util.Set;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
 
-/** {@link AdminTokens} on PostgreSQL. */
+/**
+ * {@link AdminTokens} on PostgreSQL. A proven token is remembered for {@link #REMEMBER} so that
+ * every API request does not cost a database round trip; a revocation on this node forgets it at
+ * once, one on another node takes effect here within that time.
+ */
 final class JdbcAdminTokens implements AdminTokens {
     static final String KIND = "tad";
+    static final java.time.Duration REMEMBER = java.time.Duration.ofSeconds(2);
+    private final java.util.concurrent.ConcurrentHashMap<String, Proven> proven = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Proven(AdminToken token, long untilNanos) {}
     private final Jdbi jdbi;
     private final Clock clock;
     private final Audit audit;
@@ -75,6 +83,7 @@ final class JdbcAdminTokens implements AdminTokens {
             }
             h.createUpdate("update admin_tokens set revoked_at = :now where id = :id")
                     .bind("now", Sql.timestamp(clock.instant())).bind("id", token.id()).execute();
+            proven.values().removeIf(p -> p.token().id().equals(token.id()));
             audit.record(h, actor, "token.revoke", "token", token.id().toString(), null,
                     Map.of("name", token.name(), "prefix", token.prefix()));
             return h.createQuery("select * from admin_tokens where id = :id").bind("id", token.id())
@@ -84,6 +93,23 @@ final class JdbcAdminTokens implements AdminTokens {
 
     @Override
     public Optional<AdminToken> authenticate(String secret) {
+        Proven remembered = proven.get(secret);
+        if (remembered != null && System.nanoTime() - remembered.untilNanos() < 0) {
+            return Optional.of(remembered.token());
+        }
+        Optional<AdminToken> token = lookUp(secret);
+        if (token.isPresent()) {
+            if (proven.size() > 10_000) {
+                proven.clear(); // only valid tokens are remembered; this bounds a pathological number of them
+            }
+            proven.put(secret, new Proven(token.get(), System.nanoTime() + REMEMBER.toNanos()));
+        } else {
+            proven.remove(secret);
+        }
+        return token;
+    }
+
+    private Optional<AdminToken> lookUp(String secret) {
         Optional<String> prefix = Secrets.prefixOf(KIND, secret);
         if (prefix.isEmpty()) {
             return Optional.empty();

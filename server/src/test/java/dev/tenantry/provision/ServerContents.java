@@ -1,0 +1,77 @@
+package dev.tenantry.provision;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * What real servers hold for tenants, read as their administrator, in the names the drivers'
+ * inventories use: {@code role:t_x}, {@code database:t_x}, {@code schema:t_x} (in the pool
+ * database) and {@code acl:t_x}. The tests compare these with the catalog.
+ */
+final class ServerContents {
+    private ServerContents() {}
+
+    /** Every tenant role, database and pool schema on the PostgreSQL at 127.0.0.1:{@code port} (user postgres, trusted). */
+    static Set<String> postgres(int port) {
+        return postgres(port, "t_");
+    }
+
+    /** Those whose name starts with {@code prefix} (a tenant's resource name picks out its own). */
+    static Set<String> postgres(int port, String prefix) {
+        Set<String> found = new TreeSet<>();
+        String base = "jdbc:postgresql://127.0.0.1:" + port + "/";
+        found.addAll(names(base + "postgres", "role:", "select rolname from pg_roles where starts_with(rolname, ?)", prefix));
+        found.addAll(names(base + "postgres", "database:", "select datname from pg_database where starts_with(datname, ?)", prefix));
+        found.addAll(names(base + PostgresServers.DEFAULT_POOL_DATABASE, "schema:",
+                "select nspname from pg_namespace where starts_with(nspname, ?)", prefix));
+        return found;
+    }
+
+    /** Every ACL user whose name starts with {@code prefix}, as {@code acl:<name>}. */
+    static Set<String> redisUsers(Jedis admin, String prefix) {
+        Set<String> found = new TreeSet<>();
+        admin.aclUsers().stream().filter(u -> u.startsWith(prefix)).forEach(u -> found.add("acl:" + u));
+        return found;
+    }
+
+    /** Every key matching {@code pattern}, by SCAN (bounded: a test database is small). */
+    static List<String> redisKeys(Jedis admin, String pattern) {
+        List<String> keys = new ArrayList<>();
+        ScanParams params = new ScanParams().match(pattern).count(1000);
+        String cursor = ScanParams.SCAN_POINTER_START;
+        for (int round = 0; round < 10_000; round++) {
+            ScanResult<String> batch = admin.scan(cursor, params);
+            keys.addAll(batch.getResult());
+            cursor = batch.getCursor();
+            if (cursor.equals(ScanParams.SCAN_POINTER_START)) {
+                return keys;
+            }
+        }
+        throw new AssertionError("SCAN " + pattern + " did not finish in 10000 rounds");
+    }
+
+    private static List<String> names(String url, String kind, String sql, String prefix) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, prefix);
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(kind + rs.getString(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read " + kind + " names from " + url + ": " + e.getMessage(), e);
+        }
+    }
+}
