@@ -31,15 +31,18 @@ grep -q "Tenantry is up." "$log" || fail "tenantry up did not come up within 60 
 grep -q "Admin token:        tad_" "$log" || fail "up did not print the admin token"
 grep -q "Try:" "$log" || fail "up did not print a first command to try"
 
-t tenant create acme --name "Acme Inc" | grep -q "status:    active" || fail "tenant create"
+t tenant create acme --name "Acme Inc" --wait | grep -q "status:    active" || fail "tenant create --wait"
+t tenant credentials acme | grep -q "user: t_acme" || fail "tenant credentials"
+t op list acme | grep -q "create-tenant  succeeded" || fail "op list"
 t tenant list | grep -q "acme" || fail "tenant list"
 t tenant get acme -o json | grep -q '"slug" : "acme"' || fail "tenant get -o json"
 t domain add acme app.acme.example >/dev/null || fail "domain add"
 t key create acme --name backend | grep -q "secret (shown once" || fail "key create"
-t tenant suspend acme --reason "unpaid" | grep -q "suspended" || fail "tenant suspend"
-t tenant resume acme | grep -q "active" || fail "tenant resume"
+t tenant suspend acme --reason "unpaid" --wait | grep -q "suspended" || fail "tenant suspend"
+t tenant resume acme --wait | grep -q "status:    active" || fail "tenant resume"
 t audit --tenant acme | grep -q "tenant.create" || fail "audit"
 curl -fsS "http://127.0.0.1:$port/healthz" | grep -q ok || fail "healthz"
+t tenant delete acme --wait | grep -q "status:    deleted" || fail "tenant delete --wait"
 if t tenant get nobody 2>/dev/null; then fail "get of an unknown tenant should fail"; else [ $? -eq 3 ] || fail "exit code for not found"; fi
 
 # What Ctrl-C does in a terminal; a script's background job ignores SIGINT, so send SIGTERM.

@@ -101,7 +101,7 @@ final class UpCommand implements Callable<Integer> {
             }
             out.println();
             if (node.apiUrl().isPresent()) {
-                out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" && ./tenantry tenant list");
+                out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" --wait && ./tenantry tenant credentials acme");
             }
             out.println("Stop: Ctrl-C (or SIGTERM)");
             out.flush();
