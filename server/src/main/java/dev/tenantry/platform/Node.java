@@ -123,7 +123,12 @@ public final class Node implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
         resources.push(() -> vertx.close().await());
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-", 0).factory());
-        resources.push(handlers::shutdownNow);
+        resources.push(() -> { // after the server stopped accepting: let requests in flight finish
+            handlers.shutdown();
+            if (!handlers.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                handlers.shutdownNow();
+            }
+        });
         ApiServer server;
         try {
             server = ApiServer.start(vertx, handlers,
