@@ -89,7 +89,9 @@ echo "catalog.sh: starting a fresh server (temporary data directory, free port).
   unset TENANTRY_DATABASE_URL TENANTRY_DATABASE_USER TENANTRY_DATABASE_PASSWORD TENANTRY_ROLES TENANTRY_CONFIG
   export TENANTRY_CLIENT_CONFIG="$work/client.json"
   [ -n "$server_log_level" ] && export TENANTRY_LOG_LEVEL="$server_log_level"
-  exec "$root/tenantry" up --data-dir "$work/data" --api-port 0 --gateway-port 0 --bind 127.0.0.1
+  # An api-only node: tenant creates queue their provisioning operations but no node runs them, so
+  # this measures the catalog API alone (bench/provision.sh measures provisioning).
+  exec "$root/tenantry" serve --roles api --data-dir "$work/data" --api-port 0 --gateway-port 0 --bind 127.0.0.1
 ) >"$work/server.log" 2>&1 &
 server_pid=$!   # the launcher execs the JVM, so this is the server JVM's pid
 
@@ -101,8 +103,10 @@ for _ in $(seq 1 600); do
     tail -n 40 "$work/server.log" >&2
     exit 1
   fi
-  if [ -z "$url" ] && [ -s "$work/client.json" ]; then
-    url="$(sed -n 's/.*"server" *: *"\([^"]*\)".*/\1/p' "$work/client.json")"
+  if [ -z "$url" ] && grep -q "Admin token:        tad_" "$work/server.log"; then
+    url="$(sed -n 's/.*Control-plane API: *\(http:[^ ]*\).*/\1/p' "$work/server.log" | head -n 1)"
+    token="$(sed -n 's/.*Admin token: *\(tad_[A-Za-z0-9_]*\).*/\1/p' "$work/server.log" | head -n 1)"
+    printf '{"server": "%s", "token": "%s"}\n' "$url" "$token" >"$work/client.json"
   fi
   if [ -n "$url" ] && curl -fsS -m 2 "$url/readyz" >/dev/null 2>&1; then
     break

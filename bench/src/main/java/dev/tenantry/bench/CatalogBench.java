@@ -419,7 +419,7 @@ public final class CatalogBench {
                             if (measured) {
                                 samples.add(System.nanoTime() - t0);
                             }
-                            if (r.status() == 201) {
+                            if (r.status() == 201 || r.status() == 202) { // 202: accepted, provisioning queued
                                 if (measured) {
                                     result.ok.incrementAndGet();
                                 }
