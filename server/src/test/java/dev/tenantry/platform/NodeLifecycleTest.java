@@ -70,39 +70,52 @@ class NodeLifecycleTest {
 
         Up first = up(dataDir, clientConfig);
         Matcher token = TOKEN.matcher(first.output());
-        assertThat(token.find()).as(first.output()).isTrue();
-        assertThat(first.output()).contains("Tenantry is up.", "Try:", "tenant create");
-        assertThat(Files.readString(clientConfig)).contains(token.group(1), first.url());
-        Http http = new Http(URI.create(first.url() + "/"), Optional.of(token.group(1)));
-        assertThat(http.post("/v1/tenants", Map.of("slug", "durable")).status()).isEqualTo(202);
+        try {
+            assertThat(token.find()).as(first.output()).isTrue();
+            assertThat(first.output()).contains("Tenantry is up.", "Try:", "tenant create");
+            assertThat(Files.readString(clientConfig)).contains(token.group(1), first.url());
+            Http http = new Http(URI.create(first.url() + "/"), Optional.of(token.group(1)));
+            assertThat(http.post("/v1/tenants", Map.of("slug", "durable")).status()).isEqualTo(202);
 
-        // A second node on the same data directory stops at once with a clear message.
-        Process second = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.tenantry.platform.Main",
-                "up", "--data-dir", dataDir.toString(), "--api-port", "0").redirectErrorStream(true).start();
-        assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(second.exitValue()).isNotZero();
-        assertThat(new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
-                .contains("another Tenantry node is already running on data directory");
-        assertThat(http.get("/v1/tenants/durable").status()).isEqualTo(200);
+            // A second node on the same data directory stops at once with a clear message.
+            Process second = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "dev.tenantry.platform.Main",
+                    "up", "--data-dir", dataDir.toString(), "--api-port", "0").redirectErrorStream(true).start();
+            assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(second.exitValue()).isNotZero();
+            assertThat(new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .contains("another Tenantry node is already running on data directory");
+            assertThat(http.get("/v1/tenants/durable").status()).isEqualTo(200);
 
-        first.process().destroy(); // SIGTERM
-        first.awaitExit();
-        assertThat(first.output()).as("exit " + first.process().exitValue()).contains("Stopping Tenantry...");
-        assertThat(dataDir.resolve("postgres/postmaster.pid")).doesNotExist();
-
+            first.process().destroy(); // SIGTERM
+            first.awaitExit();
+            assertThat(first.output()).as("exit " + first.process().exitValue()).contains("Stopping Tenantry...");
+            assertThat(dataDir.resolve("postgres/postmaster.pid")).doesNotExist();
+        } finally {
+            if (first.process().isAlive()) {
+                first.process().destroy();
+                first.process().waitFor(60, TimeUnit.SECONDS);
+            }
+        }
         Up again = up(dataDir, clientConfig);
-        assertThat(again.output()).doesNotContain("tad_").contains("the one printed on first start");
-        Http http2 = new Http(URI.create(again.url() + "/"), Optional.of(token.group(1)));
-        assertThat(http2.get("/v1/tenants/durable").status()).isEqualTo(200);
-
-        // kill -9 leaves PostgreSQL orphaned; the next start stops it and comes up on the same data.
-        again.process().destroyForcibly();
-        again.process().waitFor(30, TimeUnit.SECONDS);
+        try {
+            assertThat(again.output()).doesNotContain("tad_").contains("the one printed on first start");
+            Http http2 = new Http(URI.create(again.url() + "/"), Optional.of(token.group(1)));
+            assertThat(http2.get("/v1/tenants/durable").status()).isEqualTo(200);
+        } finally {
+            // kill -9 leaves PostgreSQL orphaned; the next start stops it and comes up on the same data.
+            again.process().destroyForcibly();
+            again.process().waitFor(30, TimeUnit.SECONDS);
+        }
         Up third = up(dataDir, clientConfig);
         try {
             Http http3 = new Http(URI.create(third.url() + "/"), Optional.of(token.group(1)));
-            assertThat(http3.get("/v1/tenants/durable").json().get("status").asText()).isEqualTo("active");
+            String status = "";
+            for (int i = 0; i < 200 && !status.equals("active"); i++) { // provisioning may still be finishing
+                status = http3.get("/v1/tenants/durable").json().get("status").asText();
+                Thread.sleep(50);
+            }
+            assertThat(status).isEqualTo("active");
         } finally {
             third.process().destroy();
             third.awaitExit();
