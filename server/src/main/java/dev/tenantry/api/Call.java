@@ -38,9 +38,14 @@ final class Call {
 
     /** Refuses (403) callers whose token may only read. */
     Call requireWrite() {
+        return requireAdmin("this request changes the catalog");
+    }
+
+    /** Refuses (403) callers without the admin scope, saying why the request needs it. */
+    Call requireAdmin(String why) {
         AdminToken token = ctx.get(TOKEN);
         if (!token.mayWrite()) {
-            throw new ApiException.Forbidden("token '" + token.name() + "' has the read scope only; this request changes the catalog");
+            throw new ApiException.Forbidden("token '" + token.name() + "' has the read scope only; " + why);
         }
         return this;
     }

@@ -24,7 +24,7 @@ final class OperationRoutes {
         r.handle(HttpMethod.GET, "/v1/tenants/:tenant/operations",
                 c -> Reply.ok(Views.list(operations.forTenant(c.path("tenant")), Views::operation)));
         r.handle(HttpMethod.GET, "/v1/tenants/:tenant/credentials", c -> {
-            c.requireWrite(); // passwords: admin scope only
+            c.requireAdmin("credentials include passwords");
             var tenant = catalog.tenants().get(c.path("tenant"));
             return Reply.ok(Map.of("tenantId", tenant.id().toString(), "slug", tenant.slug(),
                     "resources", operations.credentials(tenant.id().toString())));

@@ -19,10 +19,11 @@ final class Progress {
         String[] last = {""};
         Models.Operation op = client.await(operationId, timeout, o -> {
             String line = line(o);
-            if (!Objects.equals(line, last[0])) {
+            String state = line.replaceAll(" [0-9.]+s$", ""); // the elapsed time alone is no news off a terminal
+            if (terminal || !Objects.equals(state, last[0])) {
                 err.print(terminal ? "\r\033[K" + line : line + System.lineSeparator());
                 err.flush();
-                last[0] = line;
+                last[0] = state;
             }
         });
         if (terminal) {

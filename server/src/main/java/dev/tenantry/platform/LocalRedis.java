@@ -49,6 +49,7 @@ final class LocalRedis implements AutoCloseable {
     static LocalRedis start(Path binary, Path dir) {
         try {
             Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------")); // ACL hashes, data, password
             String password = adminPassword(dir.resolve("admin.password"));
             Path acl = dir.resolve("users.acl");
             if (!Files.exists(acl)) {
@@ -77,8 +78,8 @@ final class LocalRedis implements AutoCloseable {
         byte[] bytes = new byte[24];
         new SecureRandom().nextBytes(bytes);
         String password = HexFormat.of().formatHex(bytes);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, password);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return password;
     }
 

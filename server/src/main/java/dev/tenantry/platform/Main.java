@@ -37,8 +37,9 @@ public final class Main {
         Cli.configure(line);
         CommandLine.IExecutionExceptionHandler clientErrors = line.getExecutionExceptionHandler();
         line.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof PlatformException p) {
-                cmd.getErr().println("error: " + p.getMessage());
+            boolean starting = cmd.getCommand() instanceof UpCommand || cmd.getCommand() instanceof ServeCommand;
+            if (e instanceof PlatformException || (starting && e instanceof RuntimeException)) {
+                cmd.getErr().println("error: " + e.getMessage());
                 cmd.getErr().flush();
                 return 1;
             }

@@ -81,7 +81,9 @@ final class OperationRunner {
     }
 
     private CompletionHandler<Void> compensate(Operation op, String reason) {
-        List<Operation.Step> done = op.steps().stream().filter(s -> s.state().equals("done")).toList();
+        // The failed step may have done half its work (a role without its schema): undo it too.
+        List<Operation.Step> done = op.steps().stream()
+                .filter(s -> s.state().equals("done") || s.state().equals("failed")).toList();
         for (int i = done.size() - 1; i >= 0; i--) {
             Operation.Step step = done.get(i);
             Optional<String> error = compensateStep(op, step);
@@ -93,7 +95,9 @@ final class OperationRunner {
                 finishedListener.run();
                 return remove();
             }
-            store.endStep(op.id(), step.position(), "compensated", Optional.empty());
+            if (step.state().equals("done")) {
+                store.endStep(op.id(), step.position(), "compensated", Optional.empty());
+            }
         }
         store.setState(op.id(), Operation.State.FAILED, Optional.of(reason));
         actions.failed(op, reason);

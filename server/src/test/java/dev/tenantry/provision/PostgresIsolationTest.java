@@ -399,14 +399,19 @@ class PostgresIsolationTest {
     }
 
     @Test
-    void slugs_that_are_not_dns_labels_or_too_long_for_postgres_are_refused() {
+    void slugs_that_are_not_dns_labels_are_refused_and_the_longest_slugs_get_shortened_unique_names() {
         TenantHandle base = ProvisionFixtures.tenant("x", Tier.POOL);
         TenantHandle quoted = new TenantHandle(base.id(), "a\"; drop role postgres; --", Tier.POOL, base.plan());
         assertThatThrownBy(() -> driver.apply(quoted, secrets)).isInstanceOf(ProvisionException.class)
                 .hasMessageContaining("not a DNS label");
-        TenantHandle longest = new TenantHandle(base.id(), "a".repeat(62), Tier.POOL, base.plan());
-        assertThatThrownBy(() -> driver.apply(longest, secrets)).isInstanceOf(ProvisionException.class)
-                .hasMessageContaining("too long").hasMessageContaining("up to 61");
+        TenantHandle longest = new TenantHandle(base.id(), "a".repeat(63), Tier.POOL, base.plan());
+        TenantHandle almost = new TenantHandle(base.id(), "a".repeat(62), Tier.POOL, base.plan());
+        assertThat(longest.resourceName()).hasSize(63).startsWith("t_aaaa").isNotEqualTo(almost.resourceName());
+        Binding binding = driver.apply(longest, secrets);
+        assertThat(binding.name()).isEqualTo(longest.resourceName());
+        assertThat(driver.verify(longest, binding, secrets)).isTrue();
+        driver.destroy(longest);
+        assertThat(driver.inventory()).noneMatch(n -> n.endsWith(longest.resourceName()));
     }
 
     @Test
