@@ -23,25 +23,34 @@ final class ServerContents {
 
     /** Every tenant role, database and pool schema on the PostgreSQL at 127.0.0.1:{@code port} (user postgres, trusted). */
     static Set<String> postgres(int port) {
-        return postgres(port, "t_");
+        return postgres(port, "starts_with(%s, ?)", "t_");
     }
 
-    /** Those whose name starts with {@code prefix} (a tenant's resource name picks out its own). */
-    static Set<String> postgres(int port, String prefix) {
+    /** The role, database and pool schema named exactly {@code name} (a tenant's resource name), where they exist. */
+    static Set<String> postgres(int port, String name) {
+        return postgres(port, "%s = ?", name);
+    }
+
+    private static Set<String> postgres(int port, String condition, String value) {
         Set<String> found = new TreeSet<>();
         String base = "jdbc:postgresql://127.0.0.1:" + port + "/";
-        found.addAll(names(base + "postgres", "role:", "select rolname from pg_roles where starts_with(rolname, ?)", prefix));
-        found.addAll(names(base + "postgres", "database:", "select datname from pg_database where starts_with(datname, ?)", prefix));
+        found.addAll(names(base + "postgres", "role:", "select rolname from pg_roles where " + condition.formatted("rolname"), value));
+        found.addAll(names(base + "postgres", "database:", "select datname from pg_database where " + condition.formatted("datname"), value));
         found.addAll(names(base + PostgresServers.DEFAULT_POOL_DATABASE, "schema:",
-                "select nspname from pg_namespace where starts_with(nspname, ?)", prefix));
+                "select nspname from pg_namespace where " + condition.formatted("nspname"), value));
         return found;
     }
 
-    /** Every ACL user whose name starts with {@code prefix}, as {@code acl:<name>}. */
-    static Set<String> redisUsers(Jedis admin, String prefix) {
+    /** Every ACL user named {@code t_*}, as {@code acl:<name>}. */
+    static Set<String> redisUsers(Jedis admin) {
         Set<String> found = new TreeSet<>();
-        admin.aclUsers().stream().filter(u -> u.startsWith(prefix)).forEach(u -> found.add("acl:" + u));
+        admin.aclUsers().stream().filter(u -> u.startsWith("t_")).forEach(u -> found.add("acl:" + u));
         return found;
+    }
+
+    /** The ACL user named exactly {@code name}, if it exists, as {@code acl:<name>}. */
+    static Set<String> redisUser(Jedis admin, String name) {
+        return admin.aclUsers().contains(name) ? Set.of("acl:" + name) : Set.of();
     }
 
     /** Every key matching {@code pattern}, by SCAN (bounded: a test database is small). */

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * (so its own embedded PostgreSQL and, with redis-server installed, its own local Redis), output
  * in a file, the CLI config in a temporary file. {@link #kill()} is kill -9; {@link #stop()} is
  * SIGTERM. {@link #close()} also stops a PostgreSQL or redis-server that a killed node left
- * running, found by the pid files in the data directory.
+ * running (those {@link #servers()} named when it was killed, and those the pid files name now).
  */
 public final class UpProcess implements AutoCloseable {
     private static final Pattern API_URL = Pattern.compile("Control-plane API:\\s+(http://\\S+)");
@@ -29,6 +29,7 @@ public final class UpProcess implements AutoCloseable {
     private final Path dataDir;
     private final Path log;
     private final URI url;
+    private final List<ProcessHandle> leftAtKill = new ArrayList<>();
 
     private UpProcess(Process process, Path dataDir, Path log, URI url) {
         this.process = process;
@@ -104,6 +105,7 @@ public final class UpProcess implements AutoCloseable {
 
     /** kill -9 of the node (its PostgreSQL and redis-server keep running, as after a real crash); waits for it to die. */
     public void kill() {
+        leftAtKill.addAll(servers());
         process.destroyForcibly();
         await(Duration.ofSeconds(30));
     }
@@ -144,31 +146,45 @@ public final class UpProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The node's embedded PostgreSQL and local redis-server as they run now, found by the pid files
+     * in its data directory. (Where redis-server is a link to redis-check-rdb, the process reports
+     * that name, so the check is for "redis".)
+     */
+    public List<ProcessHandle> servers() {
+        List<ProcessHandle> found = new ArrayList<>();
+        running(dataDir.resolve("postgres/postmaster.pid"), "postgres").ifPresent(found::add);
+        running(dataDir.resolve("redis/redis.pid"), "redis").ifPresent(found::add);
+        return found;
+    }
+
     /** Kills the node if it still runs, then any PostgreSQL or redis-server it left behind. */
     @Override
     public void close() {
         if (process.isAlive()) {
             kill();
         }
-        stopLeftover(dataDir.resolve("postgres/postmaster.pid"), "postgres");
-        stopLeftover(dataDir.resolve("redis/redis.pid"), "redis-server");
+        List<ProcessHandle> leftovers = new ArrayList<>(leftAtKill);
+        leftovers.addAll(servers());
+        for (ProcessHandle p : leftovers) {
+            if (p.isAlive()) {
+                p.destroy();
+                try {
+                    p.onExit().get(20, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    p.destroyForcibly();
+                }
+            }
+        }
     }
 
-    private static void stopLeftover(Path pidFile, String command) {
+    private static Optional<ProcessHandle> running(Path pidFile, String command) {
         List<String> lines = pidFile(pidFile);
         if (lines.isEmpty() || !lines.get(0).trim().matches("[0-9]{1,9}")) {
-            return;
+            return Optional.empty();
         }
-        ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().commandLine().map(c -> c.contains(command)).orElse(false))
-                .ifPresent(p -> {
-                    p.destroy();
-                    try {
-                        p.onExit().get(20, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        p.destroyForcibly();
-                    }
-                });
+        return ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().commandLine().map(c -> c.contains(command)).orElse(false));
     }
 
     private static List<String> pidFile(Path file) {
