@@ -103,7 +103,7 @@ final class LocalRedis implements AutoCloseable {
             return;
         }
         ProcessHandle.of(Long.parseLong(text)).filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().commandLine().map(c -> c.contains("redis-server")).orElse(false))
+                .filter(p -> p.info().commandLine().map(c -> c.contains("redis")).orElse(false)) // redis rewrites its argv
                 .ifPresent(p -> {
                     LOG.warn("stopping an orphaned redis-server (pid {}) left by a node that did not shut down", p.pid());
                     p.destroy();

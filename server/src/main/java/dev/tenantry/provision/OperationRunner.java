@@ -6,6 +6,7 @@ import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
 import dev.tenantry.catalog.CatalogException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -84,24 +85,21 @@ final class OperationRunner {
         // The failed step may have done half its work (a role without its schema): undo it too.
         List<Operation.Step> done = op.steps().stream()
                 .filter(s -> s.state().equals("done") || s.state().equals("failed")).toList();
+        List<String> leftovers = new ArrayList<>();
         for (int i = done.size() - 1; i >= 0; i--) {
             Operation.Step step = done.get(i);
             Optional<String> error = compensateStep(op, step);
             if (error.isPresent()) {
-                String stopped = reason + "; undoing " + step.name() + " failed too (" + error.get()
-                        + "), so its resources may remain: retry the operation, or delete the tenant";
-                store.setState(op.id(), Operation.State.FAILED, Optional.of(stopped));
-                actions.failed(op, stopped);
-                finishedListener.run();
-                return remove();
-            }
-            if (step.state().equals("done")) {
+                leftovers.add(step.name() + " (" + error.get() + ")"); // keep undoing the others
+            } else if (step.state().equals("done")) {
                 store.endStep(op.id(), step.position(), "compensated", Optional.empty());
             }
         }
-        store.setState(op.id(), Operation.State.FAILED, Optional.of(reason));
-        actions.failed(op, reason);
-        LOG.atWarn().addKeyValue("operation", op.id()).addKeyValue("tenant", op.tenantId()).log("operation failed: " + reason);
+        String outcome = leftovers.isEmpty() ? reason : reason + "; undoing " + String.join(", ", leftovers)
+                + " failed too, so its resources may remain: retry the operation, or delete the tenant";
+        actions.failed(op, outcome); // the tenant first: whoever sees the operation failed sees the tenant failed
+        store.setState(op.id(), Operation.State.FAILED, Optional.of(outcome));
+        LOG.atWarn().addKeyValue("operation", op.id()).addKeyValue("tenant", op.tenantId()).log("operation failed: " + outcome);
         finishedListener.run();
         return remove();
     }

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
  * Operations and their steps in PostgreSQL, and their entries in db-scheduler's queue. Queuing
@@ -63,8 +64,9 @@ final class OperationStore {
                 .bind("task", TASK).bind("id", id.toString()).bind("at", Timestamp.from(at)).execute();
     }
 
+    /** The operation and its steps as of one snapshot (never "succeeded" with a step still running). */
     Optional<Operation> find(UUID id) {
-        return jdbi.withHandle(h -> load(h, id));
+        return jdbi.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> load(h, id));
     }
 
     Operation get(String id) {
@@ -73,7 +75,7 @@ final class OperationStore {
     }
 
     List<Operation> forTenant(UUID tenantId) {
-        return jdbi.withHandle(h -> h.createQuery("select id from operations where tenant_id = :t order by id desc limit 100")
+        return jdbi.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> h.createQuery("select id from operations where tenant_id = :t order by id desc limit 100")
                 .bind("t", tenantId).mapTo(UUID.class).list().stream().map(id -> load(h, id).orElseThrow()).toList());
     }
 

@@ -195,6 +195,10 @@ public final class Provisioning implements Operations, AutoCloseable {
         if (op.state() != Operation.State.FAILED) {
             throw new CatalogException.Conflict("operation " + op.id() + " is " + op.state().wire() + "; only a failed operation can be retried");
         }
+        store.oldestUnfinished(op.tenantId()).ifPresent(running -> {
+            throw new CatalogException.Conflict("tenant " + op.tenantId() + " has operation " + running
+                    + " in progress; retry " + op.id() + " when it has finished (two operations of a tenant never run at once)");
+        });
         actions.reopened(op);
         store.jdbi().useTransaction(h -> store.reopen(h, op.id()));
         wake();
