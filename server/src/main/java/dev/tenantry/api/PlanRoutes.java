@@ -5,6 +5,7 @@ import dev.tenantry.catalog.Plan;
 import dev.tenantry.catalog.Plans;
 import io.vertx.core.http.HttpMethod;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 
 /** {@code /v1/plans}: list, get, create, update limits. */
@@ -31,7 +32,7 @@ final class PlanRoutes {
     private Reply create(Call c) {
         c.requireWrite();
         Set<String> allowed = new HashSet<>(LIMITS);
-        allowed.addAll(Set.of("name", "tier"));
+        allowed.addAll(Set.of("name", "tier", "databaseServer"));
         Body body = c.body().allow(allowed);
         String name = body.requiredString("name");
         String tier = body.requiredString("tier");
@@ -39,16 +40,20 @@ final class PlanRoutes {
                 body.requiredLong("dailyQuota"), body.requiredInt("maxConcurrency"), body.requiredInt("memoryMb"),
                 body.requiredInt("timeoutMs"), body.bool("egressAllowed").orElse(false));
         body.finish();
-        Plan plan = catalog.plans().create(new Plans.Spec(name, tier, limits), c.actor());
+        Optional<String> server = body.string("databaseServer");
+        body.finish();
+        Plan plan = catalog.plans().create(new Plans.Spec(name, tier, limits, server), c.actor());
         return Reply.created("/v1/plans/" + plan.name(), Views.plan(plan)).withHeader("ETag", "\"" + plan.version() + "\"");
     }
 
     private Reply update(Call c) {
         c.requireWrite();
-        Body body = c.body().allow(LIMITS);
+        Set<String> allowed = new HashSet<>(LIMITS);
+        allowed.add("databaseServer");
+        Body body = c.body().allow(allowed);
         Plans.Patch patch = new Plans.Patch(body.integer("ratePerSecond"), body.integer("burst"),
                 body.longValue("dailyQuota"), body.integer("maxConcurrency"), body.integer("memoryMb"),
-                body.integer("timeoutMs"), body.bool("egressAllowed"));
+                body.integer("timeoutMs"), body.bool("egressAllowed"), body.string("databaseServer"));
         body.finish();
         return tagged(catalog.plans().update(c.path("plan"), patch, c.ifMatch(), c.actor()));
     }

@@ -46,6 +46,7 @@ final class Views {
         m.put("memoryMb", p.memoryMb());
         m.put("timeoutMs", p.timeoutMs());
         m.put("egressAllowed", p.egressAllowed());
+        p.databaseServer().ifPresent(s -> m.put("databaseServer", s));
         m.put("version", p.version());
         m.put("updatedAt", p.updatedAt().toString());
         return m;

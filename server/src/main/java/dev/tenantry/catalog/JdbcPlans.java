@@ -50,14 +50,16 @@ final class JdbcPlans implements Plans {
             errors.add(new FieldError("tier", "must be 'pool' or 'silo'"));
         }
         check(spec.limits(), errors);
+        spec.databaseServer().ifPresent(server -> checkServer(server, Tier.parse(spec.tier()), errors));
         Rules.throwIfAny(errors);
         try {
             return jdbi.inTransaction(h -> {
                 Limits l = spec.limits();
                 h.createUpdate("""
                         insert into plans (name, tier, rate_per_second, burst, daily_quota, max_concurrency,
-                                           memory_mb, timeout_ms, egress_allowed, created_at, updated_at)
-                        values (:name, :tier, :rate, :burst, :quota, :conc, :mem, :timeout, :egress, :now, :now)""")
+                                           memory_mb, timeout_ms, egress_allowed, database_server, created_at, updated_at)
+                        values (:name, :tier, :rate, :burst, :quota, :conc, :mem, :timeout, :egress, :server, :now, :now)""")
+                        .bind("server", spec.databaseServer().orElse(null))
                         .bind("name", spec.name()).bind("tier", spec.tier()).bind("rate", l.ratePerSecond())
                         .bind("burst", l.burst()).bind("quota", l.dailyQuota()).bind("conc", l.maxConcurrency())
                         .bind("mem", l.memoryMb()).bind("timeout", l.timeoutMs()).bind("egress", l.egressAllowed())
@@ -89,15 +91,20 @@ final class JdbcPlans implements Plans {
                     patch.timeoutMs().orElse(current.timeoutMs()), patch.egressAllowed().orElse(current.egressAllowed()));
             List<FieldError> errors = new ArrayList<>();
             check(next, errors);
+            patch.databaseServer().ifPresent(server -> checkServer(server, Optional.of(current.tier()), errors));
             Rules.throwIfAny(errors);
             Map<String, Object> changes = diff(limitsOf(current), next);
+            patch.databaseServer().filter(s -> !current.databaseServer().equals(Optional.of(s)))
+                    .ifPresent(s -> changes.put("databaseServer", Map.of("from", current.databaseServer().orElse("(tier default)"), "to", s)));
             if (changes.isEmpty()) {
                 return current;
             }
             h.createUpdate("""
                     update plans set rate_per_second = :rate, burst = :burst, daily_quota = :quota,
                         max_concurrency = :conc, memory_mb = :mem, timeout_ms = :timeout, egress_allowed = :egress,
+                        database_server = coalesce(:server, database_server),
                         version = version + 1, updated_at = :now where name = :name""")
+                    .bind("server", patch.databaseServer().orElse(null))
                     .bind("rate", next.ratePerSecond()).bind("burst", next.burst()).bind("quota", next.dailyQuota())
                     .bind("conc", next.maxConcurrency()).bind("mem", next.memoryMb()).bind("timeout", next.timeoutMs())
                     .bind("egress", next.egressAllowed()).bind("now", Sql.timestamp(clock.instant()))
@@ -115,6 +122,14 @@ final class JdbcPlans implements Plans {
         range("maxConcurrency", l.maxConcurrency(), 1, 100_000, errors);
         range("memoryMb", l.memoryMb(), 16, 65_536, errors);
         range("timeoutMs", l.timeoutMs(), 100, 900_000, errors);
+    }
+
+    private static void checkServer(String server, Optional<Tier> tier, List<FieldError> errors) {
+        Rules.planName("databaseServer", server, errors);
+        if (tier.isPresent() && tier.get() != Tier.SILO) {
+            errors.add(new FieldError("databaseServer",
+                    "only silo plans may name a database server; pool tenants share the pool database"));
+        }
     }
 
     private static void range(String field, long value, long min, long max, List<FieldError> errors) {
@@ -150,6 +165,7 @@ final class JdbcPlans implements Plans {
         return new Plan(rs.getString("name"), Tier.parse(rs.getString("tier")).orElseThrow(),
                 rs.getInt("rate_per_second"), rs.getInt("burst"), rs.getLong("daily_quota"),
                 rs.getInt("max_concurrency"), rs.getInt("memory_mb"), rs.getInt("timeout_ms"),
-                rs.getBoolean("egress_allowed"), rs.getInt("version"), Sql.instant(rs, "updated_at"));
+                rs.getBoolean("egress_allowed"), rs.getInt("version"), Sql.instant(rs, "updated_at"),
+                Optional.ofNullable(rs.getString("database_server")));
     }
 }

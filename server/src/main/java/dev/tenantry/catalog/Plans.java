@@ -18,8 +18,8 @@ public interface Plans {
     /** Changes limits (never name or tier); with {@code expectedVersion}, only if it is current. */
     Plan update(String name, Patch patch, OptionalInt expectedVersion, Actor actor);
 
-    /** A new plan's name, tier and limits. */
-    record Spec(String name, String tier, Limits limits) {}
+    /** A new plan's name, tier and limits; a silo plan may name its tenants' database server. */
+    record Spec(String name, String tier, Limits limits, Optional<String> databaseServer) {}
 
     /** Every limit of a plan. */
     record Limits(int ratePerSecond, int burst, long dailyQuota, int maxConcurrency, int memoryMb,
@@ -28,5 +28,5 @@ public interface Plans {
     /** The limits to change. */
     record Patch(Optional<Integer> ratePerSecond, Optional<Integer> burst, Optional<Long> dailyQuota,
                  Optional<Integer> maxConcurrency, Optional<Integer> memoryMb, Optional<Integer> timeoutMs,
-                 Optional<Boolean> egressAllowed) {}
+                 Optional<Boolean> egressAllowed, Optional<String> databaseServer) {}
 }

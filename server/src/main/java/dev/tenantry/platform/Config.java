@@ -39,7 +39,8 @@ public record Config(
         Optional<String> siloDatabaseUrl,
         Optional<String> redisUrl,
         int provisionThreads,
-        int provisionMaxAttempts) {
+        int provisionMaxAttempts,
+        Map<String, String> databaseServers) {
 
     /** What a node does. {@code tenantry up} runs them all. */
     public enum Role { API, SCHEDULER, GATEWAY, WORKER }
@@ -48,7 +49,7 @@ public record Config(
     public static final List<String> NAMES = List.of("data-dir", "database-url", "database-user", "database-password",
             "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
             "database-pool-size", "tenant-database-url", "silo-database-url", "redis-url", "provision-threads",
-            "provision-max-attempts");
+            "provision-max-attempts", "database-servers");
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
@@ -137,7 +138,8 @@ public record Config(
                 optional(v, "silo-database-url").map(Config::databaseUrl),
                 optional(v, "redis-url").map(Config::redisUrl),
                 (int) number(v, "provision-threads", 4, 1, 64),
-                (int) number(v, "provision-max-attempts", 5, 1, 100));
+                (int) number(v, "provision-max-attempts", 5, 1, 100),
+                databaseServers(v.getOrDefault("database-servers", "")));
     }
 
     private static Optional<String> optional(Map<String, String> v, String name) {
@@ -152,6 +154,24 @@ public record Config(
             return "jdbc:postgresql://" + url.substring(url.indexOf("://") + 3);
         }
         throw new ConfigException("database-url must be a PostgreSQL URL (jdbc:postgresql://host:port/db or postgresql://host:port/db), not '" + url + "'");
+    }
+
+    /** {@code name=url,name=url}: PostgreSQL servers that silo plans may name (plan field databaseServer). */
+    private static Map<String, String> databaseServers(String text) {
+        Map<String, String> servers = new java.util.LinkedHashMap<>();
+        for (String entry : text.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            String name = eq < 0 ? "" : entry.substring(0, eq).trim();
+            if (!LABEL.matcher(name).matches() || name.equals("main") || name.equals("silo")) {
+                throw new ConfigException("database-servers must be name=postgresql-url pairs separated by commas, with names of"
+                        + " lower-case letters, digits and '-' other than main and silo; '" + entry.replaceAll(":[^:@/]*@", ":***@") + "' is not one");
+            }
+            servers.put(name, databaseUrl(entry.substring(eq + 1).trim()));
+        }
+        return Map.copyOf(servers);
     }
 
     private static String redisUrl(String url) {

@@ -38,6 +38,8 @@ final class NodeOptions {
     String tenantDatabaseUrl;
     @Option(names = "--silo-database-url", description = "PostgreSQL server for silo tenants' databases (default: --tenant-database-url)")
     String siloDatabaseUrl;
+    @Option(names = "--database-servers", description = "more PostgreSQL servers silo plans may name: name=url,name=url")
+    String databaseServers;
     @Option(names = "--redis-url", description = "Redis 7 for tenants' ACL users, redis://user:password@host:port (default: up starts a local redis-server if one is installed)")
     String redisUrl;
     @Option(names = "--provision-threads", description = "operations of different tenants run at once on this node (default 4)")
@@ -62,6 +64,7 @@ final class NodeOptions {
         put(flags, "tenant-database-url", tenantDatabaseUrl);
         put(flags, "silo-database-url", siloDatabaseUrl);
         put(flags, "redis-url", redisUrl);
+        put(flags, "database-servers", databaseServers);
         put(flags, "provision-threads", provisionThreads);
         put(flags, "provision-max-attempts", provisionMaxAttempts);
         roles.ifPresent(r -> flags.put("roles", r));

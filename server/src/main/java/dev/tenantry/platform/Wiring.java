@@ -55,17 +55,19 @@ final class Wiring {
             requirePasswords(db.jdbcUrl("postgres"), db.user(), "");
             PostgresServer main = new PostgresServer("main", db.jdbcUrl("postgres"), db.user(), "", "127.0.0.1", db.port());
             PostgresServer silo = config.siloDatabaseUrl().map(url -> server("silo", url, config)).orElse(main);
-            return servers(main, silo, "tenantry");
+            return servers(main, silo, "tenantry", config);
         }
         String catalogUrl = config.databaseUrl().orElseThrow();
         PostgresServer main = server("main", config.tenantDatabaseUrl().orElse(catalogUrl), config);
         PostgresServer silo = config.siloDatabaseUrl().map(url -> server("silo", url, config)).orElse(main);
-        return servers(main, silo, databaseName(catalogUrl));
+        return servers(main, silo, databaseName(catalogUrl), config);
     }
 
-    private static PostgresServers servers(PostgresServer pool, PostgresServer silo, String catalogDatabase) {
+    private static PostgresServers servers(PostgresServer pool, PostgresServer silo, String catalogDatabase, Config config) {
+        List<PostgresServer> extra = config.databaseServers().entrySet().stream()
+                .map(e -> server(e.getKey(), e.getValue(), config)).toList();
         return new PostgresServers(pool, silo, PostgresServers.DEFAULT_POOL_DATABASE, catalogDatabase,
-                PostgresServers.DEFAULT_POOL_CONNECTION_LIMIT, PostgresServers.DEFAULT_SILO_CONNECTION_LIMIT);
+                PostgresServers.DEFAULT_POOL_CONNECTION_LIMIT, PostgresServers.DEFAULT_SILO_CONNECTION_LIMIT, extra);
     }
 
     /** An admin connection to a server given by URL; credentials as for the catalog's database. */
@@ -73,8 +75,14 @@ final class Wiring {
         URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
         int port = uri.getPort() < 0 ? 5432 : uri.getPort();
         String admin = "jdbc:postgresql://" + uri.getHost() + ":" + port + "/postgres";
-        return new PostgresServer(name, admin, config.databaseUser().orElse("postgres"), config.databasePassword().orElse(""),
-                uri.getHost(), port);
+        String user = config.databaseUser().orElse("postgres");
+        String password = config.databasePassword().orElse("");
+        if (uri.getRawUserInfo() != null) { // postgresql://admin:secret@host/db names its own admin
+            String[] parts = uri.getRawUserInfo().split(":", 2);
+            user = java.net.URLDecoder.decode(parts[0], java.nio.charset.StandardCharsets.UTF_8);
+            password = parts.length > 1 ? java.net.URLDecoder.decode(parts[1], java.nio.charset.StandardCharsets.UTF_8) : "";
+        }
+        return new PostgresServer(name, admin, user, password, uri.getHost(), port);
     }
 
     private static String databaseName(String jdbcUrl) {

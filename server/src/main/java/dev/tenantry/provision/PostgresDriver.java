@@ -79,7 +79,7 @@ public final class PostgresDriver implements ResourceDriver {
     @Override
     public Binding apply(TenantHandle tenant, Secrets secrets) {
         String role = TenantNames.resourceName(tenant);
-        PostgresServer server = serverFor(tenant.tier());
+        PostgresServer server = serverFor(tenant);
         String password = Passwords.generate();
         if (tenant.tier() == Tier.POOL) {
             try (PgAdmin admin = PgAdmin.open(server, servers.poolDatabase())) {
@@ -129,7 +129,7 @@ public final class PostgresDriver implements ResourceDriver {
     @Override
     public void destroy(TenantHandle tenant) {
         String role = TenantNames.resourceName(tenant);
-        PostgresServer server = serverFor(tenant.tier());
+        PostgresServer server = serverFor(tenant);
         try (PgAdmin admin = PgAdmin.open(server, ADMIN_DATABASE)) {
             boolean roleExists = admin.roleExists(role);
             if (roleExists) {
@@ -164,7 +164,7 @@ public final class PostgresDriver implements ResourceDriver {
     @Override
     public void suspend(TenantHandle tenant) {
         String role = TenantNames.resourceName(tenant);
-        try (PgAdmin admin = PgAdmin.open(serverFor(tenant.tier()), ADMIN_DATABASE)) {
+        try (PgAdmin admin = PgAdmin.open(serverFor(tenant), ADMIN_DATABASE)) {
             if (admin.roleExists(role)) {
                 admin.exec("refuse logins of role " + role, "alter role " + ident(role) + " with nologin");
                 admin.terminateSessions(role);
@@ -175,7 +175,7 @@ public final class PostgresDriver implements ResourceDriver {
     @Override
     public void resume(TenantHandle tenant) {
         String role = TenantNames.resourceName(tenant);
-        PostgresServer server = serverFor(tenant.tier());
+        PostgresServer server = serverFor(tenant);
         try (PgAdmin admin = PgAdmin.open(server, ADMIN_DATABASE)) {
             requireRole(admin, server, role);
             admin.exec("allow logins of role " + role, "alter role " + ident(role) + " with login");
@@ -185,7 +185,7 @@ public final class PostgresDriver implements ResourceDriver {
     @Override
     public Binding rotate(TenantHandle tenant, Secrets secrets) {
         String role = TenantNames.resourceName(tenant);
-        PostgresServer server = serverFor(tenant.tier());
+        PostgresServer server = serverFor(tenant);
         String password = Passwords.generate();
         try (PgAdmin admin = PgAdmin.open(server, ADMIN_DATABASE)) {
             requireRole(admin, server, role);
@@ -280,8 +280,17 @@ public final class PostgresDriver implements ResourceDriver {
         return "jdbc:postgresql://" + server.tenantAddress() + "/" + database;
     }
 
-    private PostgresServer serverFor(Tier tier) {
-        return tier == Tier.POOL ? servers.pool() : servers.silo();
+    /** A silo plan may name another server; otherwise the tier's server. */
+    private PostgresServer serverFor(TenantHandle tenant) {
+        if (tenant.tier() == Tier.SILO && tenant.plan().databaseServer().isPresent()) {
+            String name = tenant.plan().databaseServer().get();
+            return distinctServers().stream().filter(s -> s.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new ProvisionException("plan " + tenant.plan().name() + " names postgres server '" + name
+                            + "', which this node does not have (configured: "
+                            + String.join(", ", distinctServers().stream().map(PostgresServer::name).toList())
+                            + "; see the database-servers setting)"));
+        }
+        return tenant.tier() == Tier.POOL ? servers.pool() : servers.silo();
     }
 
     private PostgresServer serverNamed(String name) {
@@ -294,6 +303,11 @@ public final class PostgresDriver implements ResourceDriver {
     }
 
     private List<PostgresServer> distinctServers() {
-        return servers.pool().equals(servers.silo()) ? List.of(servers.pool()) : List.of(servers.pool(), servers.silo());
+        List<PostgresServer> all = new java.util.ArrayList<>(List.of(servers.pool()));
+        if (!servers.silo().equals(servers.pool())) {
+            all.add(servers.silo());
+        }
+        servers.extra().stream().filter(s -> !all.contains(s)).forEach(all::add);
+        return all;
     }
 }

@@ -11,9 +11,10 @@ import java.util.regex.Pattern;
  * @param catalogDatabase     the platform's own database, which tenants must never reach
  * @param poolConnectionLimit connection limit of each pool-tier role
  * @param siloConnectionLimit connection limit of each silo-tier role
+ * @param extra               more servers a silo plan may name (setting database-servers)
  */
 public record PostgresServers(PostgresServer pool, PostgresServer silo, String poolDatabase, String catalogDatabase,
-                              int poolConnectionLimit, int siloConnectionLimit) {
+                              int poolConnectionLimit, int siloConnectionLimit, java.util.List<PostgresServer> extra) {
     /** The default name of the shared pool database. */
     public static final String DEFAULT_POOL_DATABASE = "tenantry_pool";
     public static final int DEFAULT_POOL_CONNECTION_LIMIT = 20;
@@ -34,6 +35,19 @@ public record PostgresServers(PostgresServer pool, PostgresServer silo, String p
         }
         requireLimit("pool connection limit", poolConnectionLimit);
         requireLimit("silo connection limit", siloConnectionLimit);
+        extra = java.util.List.copyOf(extra);
+        java.util.Set<String> names = new java.util.HashSet<>(java.util.List.of(pool.name(), silo.name()));
+        for (PostgresServer server : extra) {
+            if (!names.add(server.name()) && !server.equals(pool) && !server.equals(silo)) {
+                throw new IllegalArgumentException("two different postgres servers are both named " + server.name());
+            }
+        }
+    }
+
+    /** Pool and silo servers only (no servers for plans to name). */
+    public PostgresServers(PostgresServer pool, PostgresServer silo, String poolDatabase, String catalogDatabase,
+                           int poolConnectionLimit, int siloConnectionLimit) {
+        this(pool, silo, poolDatabase, catalogDatabase, poolConnectionLimit, siloConnectionLimit, java.util.List.of());
     }
 
     /** One server for both tiers, with the default pool database and connection limits. */

@@ -40,7 +40,8 @@ final class ProvisionFixtures {
         for (int i = 0; i < 6; i++) {
             slug.append("abcdefghijklmnopqrstuvwxyz0123456789".charAt(RANDOM.nextInt(36)));
         }
-        Plan plan = new Plan(tier == Tier.POOL ? "standard" : "enterprise", tier, 10, 20, 10_000, 4, 128, 1000, false, 1, Instant.now());
+        Plan plan = new Plan(tier == Tier.POOL ? "standard" : "enterprise", tier, 10, 20, 10_000, 4, 128, 1000, false, 1, Instant.now(),
+                java.util.Optional.empty());
         return new TenantHandle(UUID.randomUUID(), slug.toString(), tier, plan);
     }
 
