@@ -3,7 +3,6 @@ package dev.tenantry.cli;
 import dev.tenantry.sdk.AdminClient;
 import dev.tenantry.sdk.Models;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -89,9 +88,5 @@ final class OperationCommands {
             print(this, json, client.operation(id));
             return code;
         }
-    }
-
-    static String since(Instant at) {
-        return Duration.between(at, Instant.now()).toSeconds() + "s ago";
     }
 }

@@ -230,13 +230,9 @@ public final class Provisioning implements Operations, AutoCloseable {
         for (Bindings.ResourceBinding b : catalog.bindings().list(tenant.id())) {
             actions.driver(b.kind()).ifPresent(driver -> out.put(b.kind(), driver.credentials(
                     new TenantHandle(tenant.id(), tenant.slug(), tenant.tier(), catalog.plans().get(tenant.plan())),
-                    new Binding(b.kind(), b.server(), b.name(), b.secretRef()), secretsOf())));
+                    new Binding(b.kind(), b.server(), b.name(), b.secretRef()), actions.secrets())));
         }
         return out;
-    }
-
-    private Secrets secretsOf() {
-        return actions.secrets();
     }
 
     /** Every tenant resource the drivers see on their servers, by driver kind (for orphan checks). */
