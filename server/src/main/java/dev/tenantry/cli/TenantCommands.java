@@ -153,46 +153,45 @@ final class TenantCommands {
         }
     }
 
-    @Command(name = "suspend", description = "Suspend an active tenant (its traffic is refused).")
-    static final class Suspend extends ClientCommand {
+    /** A change to one tenant that answers with its operation: {@code <ref> [--wait]}. */
+    abstract static class TenantChange extends ClientCommand {
         @Parameters(index = "0", description = "tenant id or slug")
         String ref;
-        @Option(names = "--reason", description = "why (kept on the tenant and in the audit log)")
-        String reason;
-        @Option(names = "--wait", description = "follow the operation to the end")
+        @Option(names = "--wait", description = "follow the operation to the end; non-zero exit if it fails")
         boolean await;
 
+        abstract Models.Tenant send(AdminClient client);
+
         @Override
-        int runWithCode(AdminClient client, boolean json) {
-            return changed(client, json, client.suspendTenant(ref, Optional.ofNullable(reason)), await);
+        final int runWithCode(AdminClient client, boolean json) {
+            return changed(client, json, send(client), await);
+        }
+    }
+
+    @Command(name = "suspend", description = "Suspend an active tenant (its traffic is refused).")
+    static final class Suspend extends TenantChange {
+        @Option(names = "--reason", description = "why (kept on the tenant and in the audit log)")
+        String reason;
+
+        @Override
+        Models.Tenant send(AdminClient client) {
+            return client.suspendTenant(ref, Optional.ofNullable(reason));
         }
     }
 
     @Command(name = "resume", description = "Resume a suspended tenant.")
-    static final class Resume extends ClientCommand {
-        @Parameters(index = "0", description = "tenant id or slug")
-        String ref;
-
-        @Option(names = "--wait", description = "follow the operation to the end")
-        boolean await;
-
+    static final class Resume extends TenantChange {
         @Override
-        int runWithCode(AdminClient client, boolean json) {
-            return changed(client, json, client.resumeTenant(ref), await);
+        Models.Tenant send(AdminClient client) {
+            return client.resumeTenant(ref);
         }
     }
 
     @Command(name = "delete", description = "Delete a tenant: frees its slug and hostnames, revokes its keys; the audit trail stays.")
-    static final class Delete extends ClientCommand {
-        @Parameters(index = "0", description = "tenant id or slug")
-        String ref;
-
-        @Option(names = "--wait", description = "follow the operation to the end")
-        boolean await;
-
+    static final class Delete extends TenantChange {
         @Override
-        int runWithCode(AdminClient client, boolean json) {
-            return changed(client, json, client.deleteTenant(ref), await);
+        Models.Tenant send(AdminClient client) {
+            return client.deleteTenant(ref);
         }
     }
 
@@ -212,15 +211,10 @@ final class TenantCommands {
     }
 
     @Command(name = "rotate-credentials", description = "Give the tenant's database and Redis users new passwords.")
-    static final class Rotate extends ClientCommand {
-        @Parameters(index = "0", description = "tenant id or slug")
-        String ref;
-        @Option(names = "--wait", description = "follow the operation to the end")
-        boolean await;
-
+    static final class Rotate extends TenantChange {
         @Override
-        int runWithCode(AdminClient client, boolean json) {
-            return changed(client, json, client.rotateCredentials(ref), await);
+        Models.Tenant send(AdminClient client) {
+            return client.rotateCredentials(ref);
         }
     }
 }
