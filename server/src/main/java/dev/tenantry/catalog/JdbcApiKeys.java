@@ -37,7 +37,7 @@ final class JdbcApiKeys implements ApiKeys {
                 .ifPresent(at -> errors.add(new FieldError("expiresAt", "must be in the future")));
         Rules.throwIfAny(errors);
         return jdbi.inTransaction(h -> {
-            Tenant tenant = TenantRows.editable(h, tenantRef, "issue an API key for");
+            Tenant tenant = TenantRows.editable(h, tenantRef, "issue an API key for", true);
             String secret = Secrets.generate(KIND);
             ApiKey key = new ApiKey(Ids.next(clock), tenant.id(), request.name(),
                     Secrets.prefixOf(KIND, secret).orElseThrow(), request.scopes(), request.expiresAt(),

@@ -46,7 +46,7 @@ final class JdbcDomains implements Domains {
         Rules.throwIfAny(errors);
         try {
             return jdbi.inTransaction(h -> {
-                Tenant tenant = TenantRows.editable(h, tenantRef, "add a domain to");
+                Tenant tenant = TenantRows.editable(h, tenantRef, "add a domain to", true);
                 Domain domain = insert(h, host, tenant.id(), Domain.Kind.CUSTOM, clock.instant());
                 audit.record(h, actor, "domain.add", "domain", host, tenant.id(), Map.of("hostname", host));
                 return domain;
@@ -71,7 +71,7 @@ final class JdbcDomains implements Domains {
     public void remove(String tenantRef, String hostname, Actor actor) {
         String host = hostname.toLowerCase(Locale.ROOT);
         jdbi.useTransaction(h -> {
-            Tenant tenant = TenantRows.editable(h, tenantRef, "remove a domain from");
+            Tenant tenant = TenantRows.editable(h, tenantRef, "remove a domain from", true);
             String kind = h.createQuery("select kind from domains where hostname = :host and tenant_id = :id")
                     .bind("host", host).bind("id", tenant.id()).mapTo(String.class).findOne()
                     .orElseThrow(() -> new CatalogException.NotFound("domain", TenantRows.shorten(host)));

@@ -110,20 +110,14 @@ final class JdbcTenants implements Tenants {
 
     @Override
     public Tenant update(String ref, Patch patch, OptionalInt expectedVersion, Actor actor) {
-        List<FieldError> errors = new ArrayList<>();
-        patch.displayName().ifPresent(n -> Rules.displayName("displayName", n, errors));
-        patch.labels().ifPresent(l -> Rules.labels("labels", l, errors));
-        Rules.throwIfAny(errors);
+        checkFields(patch);
         return jdbi.inTransaction(h -> {
-            Tenant current = TenantRows.editable(h, ref, "update");
-            checkVersion(current, expectedVersion);
+            Tenant current = TenantRows.editable(h, ref, "update", true);
+            checkAgainst(h, current, patch, expectedVersion);
             Map<String, Object> changes = new LinkedHashMap<>();
             String name = change(changes, "displayName", current.displayName(), patch.displayName());
             String plan = change(changes, "plan", current.plan(), patch.plan());
             Map<String, String> labels = change(changes, "labels", current.labels(), patch.labels());
-            if (!plan.equals(current.plan())) {
-                checkPlanChange(h, current, plan);
-            }
             if (changes.isEmpty()) {
                 return current;
             }
@@ -167,19 +161,26 @@ final class JdbcTenants implements Tenants {
 
     @Override
     public Tenant checkUpdate(String ref, Patch patch, OptionalInt expectedVersion) {
+        checkFields(patch);
+        return jdbi.withHandle(h -> {
+            Tenant current = TenantRows.editable(h, ref, "update", false);
+            checkAgainst(h, current, patch, expectedVersion);
+            return current;
+        });
+    }
+
+    /** The patch's own fields, before any database work. */
+    private static void checkFields(Patch patch) {
         List<FieldError> errors = new ArrayList<>();
         patch.displayName().ifPresent(n -> Rules.displayName("displayName", n, errors));
         patch.labels().ifPresent(l -> Rules.labels("labels", l, errors));
         Rules.throwIfAny(errors);
-        return jdbi.withHandle(h -> {
-            Tenant current = TenantRows.resolve(h, ref, false);
-            if (!current.status().editable()) {
-                throw new CatalogException.IllegalTransition(current.id(), current.status(), "update");
-            }
-            checkVersion(current, expectedVersion);
-            patch.plan().filter(p -> !p.equals(current.plan())).ifPresent(p -> checkPlanChange(h, current, p));
-            return current;
-        });
+    }
+
+    /** The patch against the tenant as it is: the expected version is current, a new plan is in its tier. */
+    private static void checkAgainst(Handle h, Tenant current, Patch patch, OptionalInt expectedVersion) {
+        checkVersion(current, expectedVersion);
+        patch.plan().filter(p -> !p.equals(current.plan())).ifPresent(p -> checkPlanChange(h, current, p));
     }
 
     @Override

@@ -47,9 +47,9 @@ final class TenantRows {
         return found.orElseThrow(() -> new CatalogException.TenantNotFound(shorten(ref)));
     }
 
-    /** Resolves and locks the tenant, refusing if its record can no longer be edited. */
-    static Tenant editable(Handle h, String ref, String action) {
-        Tenant tenant = resolve(h, ref, true);
+    /** Resolves the tenant (locked for update when asked), refusing if its record can no longer be edited. */
+    static Tenant editable(Handle h, String ref, String action, boolean lock) {
+        Tenant tenant = resolve(h, ref, lock);
         if (!tenant.status().editable()) {
             throw new CatalogException.IllegalTransition(tenant.id(), tenant.status(), action);
         }
