@@ -69,6 +69,66 @@ final class ApiRouter {
         route(method, path).handler(ctx -> dispatch(ctx, endpoint, true));
     }
 
+    /**
+     * An authenticated route whose endpoint never blocks (lookups in memory): it runs on the event
+     * loop when the caller's token was proven moments ago, else on a virtual thread like any other.
+     */
+    void handleInline(HttpMethod method, String path, Endpoint endpoint) {
+        route(method, path).handler(ctx -> {
+            Optional<AdminToken> token = bearer(ctx.request().getHeader("Authorization")).flatMap(tokens::remembered);
+            if (token.isEmpty()) {
+                dispatch(ctx, endpoint, true);
+                return;
+            }
+            ctx.put(Call.TOKEN, token.get());
+            Reply reply;
+            try {
+                reply = endpoint.handle(new Call(ctx));
+            } catch (RuntimeException failure) {
+                reply = problemReply(ctx, Problems.of(failure));
+            }
+            write(ctx, reply);
+        });
+    }
+
+    /**
+     * An authenticated route that answers with a stream it writes itself (Server-Sent Events):
+     * the caller is authenticated on a virtual thread, then {@code stream} runs on the event loop.
+     * The access log line is written when the stream ends.
+     */
+    void handleStream(HttpMethod method, String path, StreamEndpoint stream) {
+        route(method, path).handler(ctx -> {
+            Context context = Vertx.currentContext();
+            handlers.execute(() -> {
+                try {
+                    ctx.put(Call.TOKEN, authenticate(ctx));
+                    context.runOnContext(v -> {
+                        try {
+                            ctx.response().endHandler(e -> finish(ctx, ctx.response().getStatusCode()));
+                            ctx.response().closeHandler(e -> finish(ctx, ctx.response().getStatusCode()));
+                            stream.open(new Call(ctx), ctx.response());
+                        } catch (RuntimeException failure) {
+                            write(ctx, problemReply(ctx, Problems.of(failure)));
+                        }
+                    });
+                } catch (RuntimeException failure) {
+                    Reply reply = problemReply(ctx, Problems.of(failure));
+                    context.runOnContext(v -> write(ctx, reply));
+                }
+            });
+        });
+    }
+
+    /** Opens a response stream on the event loop. */
+    interface StreamEndpoint {
+        void open(Call call, HttpServerResponse response);
+    }
+
+    private static Optional<String> bearer(String header) {
+        return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? Optional.of(header.substring(7).trim()) : Optional.empty();
+    }
+
     /** A route anyone may call (health, metrics, the OpenAPI document). */
     void handlePublic(HttpMethod method, String path, Endpoint endpoint) {
         route(method, path).handler(ctx -> dispatch(ctx, endpoint, false));
@@ -169,8 +229,11 @@ final class ApiRouter {
     }
 
     private void finish(RoutingContext ctx, int status) {
-        Long start = ctx.get("tenantry.start");
-        long nanos = start == null ? 0 : System.nanoTime() - start;
+        Long start = ctx.remove("tenantry.start"); // once per request, however it ended
+        if (start == null) {
+            return;
+        }
+        long nanos = System.nanoTime() - start;
         String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
         Timer.builder("tenantry.api.requests").description("Control-plane API requests")
                 .tag("method", ctx.request().method().name()).tag("route", route).tag("status", Integer.toString(status))

@@ -1,6 +1,7 @@
 package dev.tenantry.api;
 
 import dev.tenantry.catalog.Catalog;
+import dev.tenantry.context.ContextService;
 import dev.tenantry.provision.Operations;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -26,7 +27,8 @@ public final class ApiServer implements AutoCloseable {
      * Blocks until the port is bound; fails with the bind error otherwise.
      */
     public static ApiServer start(Vertx vertx, ExecutorService handlers, ApiSettings settings, Catalog catalog,
-                                  Operations operations, PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+                                  Operations operations, PrometheusMeterRegistry metrics, BooleanSupplier ready,
+                                  ContextService contexts, byte[] headerKey) {
         ApiRouter router = new ApiRouter(vertx, handlers, catalog.adminTokens(), metrics, settings.maxBodyBytes());
         new SystemRoutes(metrics, ready).register(router);
         new TenantRoutes(catalog, operations).register(router);
@@ -35,6 +37,8 @@ public final class ApiServer implements AutoCloseable {
         new PlanRoutes(catalog).register(router);
         new AuditRoutes(catalog).register(router);
         new TokenRoutes(catalog).register(router);
+        new RouteTableRoutes(catalog).register(router);
+        new ContextRoutes(contexts, headerKey, handlers).register(router);
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host()).setPort(settings.port())
                 .setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)

@@ -30,10 +30,55 @@ final class Body {
             .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private final ObjectNode json;
-    private final List<FieldError> errors = new ArrayList<>();
+    private final String prefix;
+    private final List<FieldError> errors;
 
     private Body(ObjectNode json) {
+        this(json, "", new ArrayList<>());
+    }
+
+    private Body(ObjectNode json, String prefix, List<FieldError> errors) {
         this.json = json;
+        this.prefix = prefix;
+        this.errors = errors;
+    }
+
+    /**
+     * The objects of an array field, each read as a body whose bad fields are named
+     * {@code field[i].name} and counted with this one's; empty when absent (a non-array, or an
+     * element that is not an object, is recorded as a bad field).
+     */
+    List<Body> objects(String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            errors.add(new FieldError(prefix + field, "must be an array of objects"));
+            return List.of();
+        }
+        List<Body> out = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            if (node.get(i) instanceof ObjectNode o) {
+                out.add(new Body(o, prefix + field + "[" + i + "].", errors));
+            } else {
+                errors.add(new FieldError(prefix + field + "[" + i + "]", "must be an object"));
+            }
+        }
+        return out;
+    }
+
+    /** An object field read as a body whose bad fields are named {@code field.name}; empty when absent. */
+    Optional<Body> object(String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!(node instanceof ObjectNode o)) {
+            errors.add(new FieldError(prefix + field, "must be an object"));
+            return Optional.empty();
+        }
+        return Optional.of(new Body(o, prefix + field + ".", errors));
     }
 
     /** Parses the bytes as one JSON object, or fails with 400 saying why. */
@@ -71,7 +116,7 @@ final class Body {
         for (Iterator<String> names = json.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!allowed.contains(name)) {
-                errors.add(new FieldError(name, "is not a known field (known: " + String.join(", ", allowed.stream().sorted().toList()) + ")"));
+                errors.add(new FieldError(prefix + name, "is not a known field (known: " + String.join(", ", allowed.stream().sorted().toList()) + ")"));
             }
         }
         return this;
@@ -91,7 +136,7 @@ final class Body {
             return Optional.empty();
         }
         if (!node.isTextual()) {
-            errors.add(new FieldError(field, "must be a string"));
+            errors.add(new FieldError(prefix + field, "must be a string"));
             return Optional.empty();
         }
         return Optional.of(node.textValue());
@@ -107,7 +152,7 @@ final class Body {
 
     private boolean present(String field) {
         if (!json.has(field) || json.get(field).isNull()) {
-            errors.add(new FieldError(field, "is required"));
+            errors.add(new FieldError(prefix + field, "is required"));
             return false;
         }
         return true;
@@ -116,7 +161,7 @@ final class Body {
     Optional<Integer> integer(String field) {
         return longValue(field).flatMap(v -> {
             if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                errors.add(new FieldError(field, "is out of range"));
+                errors.add(new FieldError(prefix + field, "is out of range"));
                 return Optional.empty();
             }
             return Optional.of(v.intValue());
@@ -129,7 +174,7 @@ final class Body {
             return Optional.empty();
         }
         if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-            errors.add(new FieldError(field, "must be an integer"));
+            errors.add(new FieldError(prefix + field, "must be an integer"));
             return Optional.empty();
         }
         return Optional.of(node.longValue());
@@ -141,7 +186,7 @@ final class Body {
             return Optional.empty();
         }
         if (!node.isBoolean()) {
-            errors.add(new FieldError(field, "must be true or false"));
+            errors.add(new FieldError(prefix + field, "must be true or false"));
             return Optional.empty();
         }
         return Optional.of(node.booleanValue());
@@ -152,7 +197,7 @@ final class Body {
             try {
                 return Optional.of(Instant.parse(text).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
             } catch (DateTimeParseException e) {
-                errors.add(new FieldError(field, "must be an RFC 3339 UTC time such as 2030-01-31T12:00:00Z"));
+                errors.add(new FieldError(prefix + field, "must be an RFC 3339 UTC time such as 2030-01-31T12:00:00Z"));
                 return Optional.empty();
             }
         });
@@ -164,13 +209,13 @@ final class Body {
             return Optional.empty();
         }
         if (!node.isArray()) {
-            errors.add(new FieldError(field, "must be an array of strings"));
+            errors.add(new FieldError(prefix + field, "must be an array of strings"));
             return Optional.empty();
         }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < node.size(); i++) {
             if (!node.get(i).isTextual()) {
-                errors.add(new FieldError(field + "[" + i + "]", "must be a string"));
+                errors.add(new FieldError(prefix + field + "[" + i + "]", "must be a string"));
             } else {
                 out.add(node.get(i).textValue());
             }
@@ -184,13 +229,13 @@ final class Body {
             return Optional.empty();
         }
         if (!node.isObject()) {
-            errors.add(new FieldError(field, "must be an object of string values"));
+            errors.add(new FieldError(prefix + field, "must be an object of string values"));
             return Optional.empty();
         }
         Map<String, String> out = new LinkedHashMap<>();
         node.fields().forEachRemaining(e -> {
             if (!e.getValue().isTextual()) {
-                errors.add(new FieldError(field + "." + e.getKey(), "must be a string"));
+                errors.add(new FieldError(prefix + field + "." + e.getKey(), "must be a string"));
             } else {
                 out.put(e.getKey(), e.getValue().textValue());
             }
@@ -200,7 +245,7 @@ final class Body {
 
     /** Records a bad field found by the caller's own checks. */
     void reject(String field, String reason) {
-        errors.add(new FieldError(field, reason));
+        errors.add(new FieldError(prefix + field, reason));
     }
 
     /** Throws a 422 naming every bad field seen so far. */

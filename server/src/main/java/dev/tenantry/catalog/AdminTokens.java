@@ -22,6 +22,9 @@ public interface AdminTokens {
     /** The live token this secret proves, if any. */
     Optional<AdminToken> authenticate(String secret);
 
+    /** The token this secret proved within the last moments, from memory only (never blocks); empty when unsure. */
+    Optional<AdminToken> remembered(String secret);
+
     /**
      * Issues the first admin token ("bootstrap") if none was ever issued, exactly once however many
      * nodes start at the same time on one database.

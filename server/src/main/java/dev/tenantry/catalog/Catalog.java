@@ -13,6 +13,7 @@ public final class Catalog {
     private final AuditLog audit;
     private final IdempotencyKeys idempotencyKeys;
     private final Bindings bindings;
+    private final Routes routes;
 
     private Catalog(Jdbi jdbi, CatalogSettings settings, Clock clock) {
         Audit writer = new Audit(clock);
@@ -24,6 +25,7 @@ public final class Catalog {
         this.audit = new JdbcAuditLog(jdbi);
         this.idempotencyKeys = new JdbcIdempotencyKeys(jdbi, clock);
         this.bindings = new JdbcBindings(jdbi, clock, writer);
+        this.routes = new JdbcRoutes(jdbi, clock, writer);
     }
 
     /** The catalog on a migrated database. */
@@ -57,6 +59,10 @@ public final class Catalog {
 
     public Bindings bindings() {
         return bindings;
+    }
+
+    public Routes routes() {
+        return routes;
     }
 
     public IdempotencyKeys idempotencyKeys() {

@@ -92,6 +92,13 @@ final class JdbcAdminTokens implements AdminTokens {
     }
 
     @Override
+    public Optional<AdminToken> remembered(String secret) {
+        Proven remembered = proven.get(secret);
+        return remembered != null && System.nanoTime() - remembered.untilNanos() < 0
+                ? Optional.of(remembered.token()) : Optional.empty();
+    }
+
+    @Override
     public Optional<AdminToken> authenticate(String secret) {
         Proven remembered = proven.get(secret);
         if (remembered != null && System.nanoTime() - remembered.untilNanos() < 0) {

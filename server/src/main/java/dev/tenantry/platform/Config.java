@@ -40,7 +40,12 @@ public record Config(
         Optional<String> redisUrl,
         int provisionThreads,
         int provisionMaxAttempts,
-        Map<String, String> databaseServers) {
+        Map<String, String> databaseServers,
+        List<String> trustedProxies,
+        String tenantHeader,
+        int gatewayEventLoops,
+        int gatewayIdleTimeoutSeconds,
+        int gatewayHeaderTimeoutMillis) {
 
     /** What a node does. {@code tenantry up} runs them all. */
     public enum Role { API, SCHEDULER, GATEWAY, WORKER }
@@ -49,7 +54,9 @@ public record Config(
     public static final List<String> NAMES = List.of("data-dir", "database-url", "database-user", "database-password",
             "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
             "database-pool-size", "tenant-database-url", "silo-database-url", "redis-url", "provision-threads",
-            "provision-max-attempts", "database-servers");
+            "provision-max-attempts", "database-servers", "trusted-proxies", "tenant-header", "gateway-event-loops",
+            "gateway-idle-timeout-seconds", "gateway-header-timeout-ms");
+    private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
@@ -139,7 +146,12 @@ public record Config(
                 optional(v, "redis-url").map(Config::redisUrl),
                 (int) number(v, "provision-threads", 4, 1, 64),
                 (int) number(v, "provision-max-attempts", 5, 1, 100),
-                databaseServers(v.getOrDefault("database-servers", "")));
+                databaseServers(v.getOrDefault("database-servers", "")),
+                trustedProxies(v.getOrDefault("trusted-proxies", "")),
+                matching(v, "tenant-header", "X-Tenantry-Tenant", HEADER_NAME, "an HTTP header name such as X-Tenantry-Tenant"),
+                (int) number(v, "gateway-event-loops", Runtime.getRuntime().availableProcessors(), 1, 256),
+                (int) number(v, "gateway-idle-timeout-seconds", 60, 1, 3600),
+                (int) number(v, "gateway-header-timeout-ms", 10_000, 100, 600_000));
     }
 
     private static Optional<String> optional(Map<String, String> v, String name) {
@@ -154,6 +166,24 @@ public record Config(
             return "jdbc:postgresql://" + url.substring(url.indexOf("://") + 3);
         }
         throw new ConfigException("database-url must be a PostgreSQL URL (jdbc:postgresql://host:port/db or postgresql://host:port/db), not '" + url + "'");
+    }
+
+    /** {@code 10.0.0.0/8,192.168.1.7}: addresses whose tenant header the gateway believes. */
+    private static List<String> trustedProxies(String text) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String entry : text.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String e = entry.strip();
+            boolean literal = e.matches("[0-9.]+(/[0-9]{1,2})?") || e.matches("[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?");
+            if (!literal) {
+                throw new ConfigException("trusted-proxies must be IP addresses or CIDR blocks separated by commas"
+                        + " (such as 10.0.0.0/8,127.0.0.1); '" + e + "' is not one");
+            }
+            out.add(e);
+        }
+        return List.copyOf(out);
     }
 
     /** {@code name=url,name=url}: PostgreSQL servers that silo plans may name (plan field databaseServer). */

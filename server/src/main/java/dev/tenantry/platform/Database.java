@@ -14,10 +14,16 @@ import org.jdbi.v3.core.Jdbi;
 public final class Database implements AutoCloseable {
     private final HikariDataSource pool;
     private final Jdbi jdbi;
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
 
-    private Database(HikariDataSource pool) {
+    private Database(HikariDataSource pool, String jdbcUrl, String user, String password) {
         this.pool = pool;
         this.jdbi = Jdbi.create(pool);
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
     }
 
     /** Connects, migrates the schema to the newest version, and returns the pool. */
@@ -42,7 +48,7 @@ public final class Database implements AutoCloseable {
             pool.close();
             throw new PlatformException.DatabaseUnavailable("cannot migrate the catalog schema at " + jdbcUrl + ": " + rootMessage(e), e);
         }
-        return new Database(pool);
+        return new Database(pool, jdbcUrl, user, password);
     }
 
     private static void migrate(DataSource dataSource) {
@@ -61,6 +67,18 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             throw new PlatformException.DatabaseUnavailable("cannot create database " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A connection outside the pool, for a long-lived session such as LISTEN; the caller closes it. */
+    public Connection openDirect(String applicationName) throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("ApplicationName", applicationName);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "10");
+        props.setProperty("tcpKeepAlive", "true");
+        return DriverManager.getConnection(jdbcUrl, props);
     }
 
     public Jdbi jdbi() {

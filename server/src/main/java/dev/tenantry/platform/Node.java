@@ -6,6 +6,12 @@ import dev.tenantry.catalog.Actor;
 import dev.tenantry.catalog.Catalog;
 import dev.tenantry.catalog.CatalogSettings;
 import dev.tenantry.catalog.IssuedSecret;
+import dev.tenantry.context.ContextService;
+import dev.tenantry.context.FeedFollower;
+import dev.tenantry.gateway.Cidr;
+import dev.tenantry.gateway.Gateway;
+import dev.tenantry.gateway.GatewaySettings;
+import dev.tenantry.provision.MasterKey;
 import dev.tenantry.provision.Operations;
 import dev.tenantry.provision.Provisioning;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -22,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,17 +41,24 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+    /** What the tenant-header signing key is derived for from the master key. */
+    static final String HEADER_KEY_PURPOSE = "tenantry tenant headers v1";
     private final Config config;
     private final Deque<AutoCloseable> resources;
     private final Catalog catalog;
     private final Optional<ApiServer> api;
+    private final Optional<Gateway> gateway;
+    private final Optional<ContextService> contexts;
     private final Optional<String> bootstrapToken;
     private final boolean embedded;
-    private final Wiring.Provision provision;
+    private final Optional<Wiring.Provision> provision;
 
     private Node(Config config, Deque<AutoCloseable> resources, Catalog catalog, Optional<ApiServer> api,
-                 Optional<String> bootstrapToken, boolean embedded, Wiring.Provision provision) {
+                 Optional<Gateway> gateway, Optional<ContextService> contexts, Optional<String> bootstrapToken,
+                 boolean embedded, Optional<Wiring.Provision> provision) {
         this.provision = provision;
+        this.gateway = gateway;
+        this.contexts = contexts;
         this.config = config;
         this.resources = resources;
         this.catalog = catalog;
@@ -90,16 +104,74 @@ public final class Node implements AutoCloseable {
             throw new ConfigException("default-plan '" + config.defaultPlan() + "' is not a plan in the catalog (plans: "
                     + String.join(", ", catalog.plans().list().stream().map(p -> p.name()).toList()) + ")");
         }
-        Wiring.Provision provision = Wiring.provisioning(config, localServices, embedded, database, catalog, clock, resources);
-        Optional<ApiServer> api = Optional.empty();
-        if (config.runs(Config.Role.API)) {
-            api = Optional.of(startApi(config, resources, catalog, provision.engine(), database));
+        MasterKey masterKey = MasterKey.load(System.getenv(), config.dataDir());
+        boolean api = config.runs(Config.Role.API);
+        boolean gateway = config.runs(Config.Role.GATEWAY);
+        Optional<Wiring.Provision> provision = api || config.runs(Config.Role.SCHEDULER)
+                ? Optional.of(Wiring.provisioning(config, localServices, embedded, database, catalog, clock, masterKey, resources))
+                : Optional.empty();
+        PrometheusMeterRegistry metrics = metrics();
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        resources.push(() -> vertx.close().await());
+        Optional<ContextService> contexts = Optional.empty();
+        if (api || gateway) {
+            ContextService service = ContextService.start(() -> database.openDirect("tenantry-context-feed"),
+                    () -> database.dataSource().getConnection(), FeedFollower.Settings.defaults(api), Duration.ofSeconds(30));
+            resources.push(service);
+            contexts = Optional.of(service);
+        }
+        byte[] headerKey = masterKey.derive(HEADER_KEY_PURPOSE);
+        Optional<ApiServer> apiServer = Optional.empty();
+        if (api) {
+            apiServer = Optional.of(startApi(config, resources, vertx, catalog, provision.orElseThrow().engine(), database,
+                    metrics, contexts.orElseThrow(), headerKey));
+        }
+        Optional<Gateway> gatewayServer = Optional.empty();
+        if (gateway) {
+            gatewayServer = Optional.of(startGateway(config, resources, vertx, contexts.orElseThrow(), metrics, headerKey));
+            if (!api) {
+                resources.push(ManagementServer.start(vertx, config, metrics, database::healthy, contexts.orElseThrow()));
+            }
         }
         // Only once the API listens: a token shown for a node that failed to start would be lost.
-        Optional<String> bootstrap = catalog.adminTokens().bootstrap(Actor.system("bootstrap")).map(IssuedSecret::secret);
+        Optional<String> bootstrap = api
+                ? catalog.adminTokens().bootstrap(Actor.system("bootstrap")).map(IssuedSecret::secret) : Optional.empty();
         LOG.atInfo().addKeyValue("roles", config.roles()).addKeyValue("dataDir", config.dataDir().toString())
                 .log("node started");
-        return new Node(config, resources, catalog, api, bootstrap, embedded.isPresent(), provision);
+        return new Node(config, resources, catalog, apiServer, gatewayServer, contexts, bootstrap, embedded.isPresent(), provision);
+    }
+
+    private static PrometheusMeterRegistry metrics() {
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmGcMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        new ClassLoaderMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+        new UptimeMetrics().bindTo(metrics);
+        return metrics;
+    }
+
+    private static Gateway startGateway(Config config, Deque<AutoCloseable> resources, Vertx vertx, ContextService contexts,
+                                        PrometheusMeterRegistry metrics, byte[] headerKey) {
+        List<Cidr> trusted;
+        try {
+            trusted = config.trustedProxies().stream().map(Cidr::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("trusted-proxies: " + e.getMessage());
+        }
+        GatewaySettings settings = new GatewaySettings(config.bind(), config.gatewayPort(), trusted, config.tenantHeader(),
+                headerKey, 16 * 1024, Duration.ofMillis(config.gatewayHeaderTimeoutMillis()),
+                Duration.ofSeconds(config.gatewayIdleTimeoutSeconds()), config.gatewayEventLoops(), 1_000);
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(vertx, contexts.index(), settings, metrics);
+        } catch (Exception e) { // BindException arrives undeclared through Vert.x's await()
+            throw new PlatformException.CannotListen("cannot listen on " + config.bind() + ":" + config.gatewayPort()
+                    + " for the gateway: " + e.getMessage() + " (is another program using the port? see --gateway-port)", e);
+        }
+        resources.push(gateway);
+        return gateway;
     }
 
     private static Database connect(Config config, Optional<EmbeddedDatabase> embedded) {
@@ -111,17 +183,9 @@ public final class Node implements AutoCloseable {
         return Database.connect(embedded.get().jdbcUrl("tenantry"), embedded.get().user(), "", config.databasePoolSize());
     }
 
-    private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Catalog catalog, Operations operations,
-                                      Database database) {
-        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new JvmMemoryMetrics().bindTo(metrics);
-        new JvmGcMetrics().bindTo(metrics);
-        new JvmThreadMetrics().bindTo(metrics);
-        new ClassLoaderMetrics().bindTo(metrics);
-        new ProcessorMetrics().bindTo(metrics);
-        new UptimeMetrics().bindTo(metrics);
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
-        resources.push(() -> vertx.close().await());
+    private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Vertx vertx, Catalog catalog,
+                                      Operations operations, Database database, PrometheusMeterRegistry metrics,
+                                      ContextService contexts, byte[] headerKey) {
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-", 0).factory());
         resources.push(() -> { // after the server stopped accepting: let requests in flight finish
             handlers.shutdown();
@@ -133,7 +197,7 @@ public final class Node implements AutoCloseable {
         try {
             server = ApiServer.start(vertx, handlers,
                     new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, operations, metrics,
-                    database::healthy);
+                    database::healthy, contexts, headerKey);
         } catch (Exception e) { // BindException arrives undeclared through Vert.x's await()
             throw new PlatformException.CannotListen("cannot listen on " + config.bind() + ":" + config.apiPort()
                     + " for the API: " + e.getMessage() + " (is another program using the port? see --api-port)", e);
@@ -160,6 +224,21 @@ public final class Node implements AutoCloseable {
         return api;
     }
 
+    /** The gateway's URL, when this node runs the gateway. */
+    public Optional<String> gatewayUrl() {
+        String host = config.bind().equals("0.0.0.0") ? "127.0.0.1" : config.bind();
+        return gateway.map(g -> "http://" + host + ":" + g.port());
+    }
+
+    public Optional<Gateway> gateway() {
+        return gateway;
+    }
+
+    /** This node's tenant contexts (API and gateway nodes). */
+    public Optional<ContextService> contexts() {
+        return contexts;
+    }
+
     /** The admin token created on this start, present only on a new data directory (shown once). */
     public Optional<String> bootstrapToken() {
         return bootstrapToken;
@@ -171,12 +250,13 @@ public final class Node implements AutoCloseable {
 
     /** The operation engine (also for tests and benchmarks that follow operations in-process). */
     public Provisioning provisioning() {
-        return provision.engine();
+        return provision.orElseThrow(() -> new IllegalStateException("this node runs neither the api nor the scheduler role"))
+                .engine();
     }
 
     /** Where tenants' Redis users live, when Redis is part of provisioning. */
     public Optional<String> redisDescription() {
-        return provision.redis();
+        return provision.flatMap(Wiring.Provision::redis);
     }
 
     @Override

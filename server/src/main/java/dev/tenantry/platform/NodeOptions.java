@@ -47,6 +47,17 @@ final class NodeOptions {
     @Option(names = "--provision-max-attempts", description = "tries of a failing step before its operation fails (default 5)")
     String provisionMaxAttempts;
 
+    @Option(names = "--trusted-proxies", description = "front proxies (IPs/CIDRs, comma-separated) whose --tenant-header the gateway believes (default none)")
+    String trustedProxies;
+    @Option(names = "--tenant-header", description = "header a trusted front proxy names the tenant in, by slug or id (default X-Tenantry-Tenant)")
+    String tenantHeader;
+    @Option(names = "--gateway-event-loops", description = "gateway event loops (default: the number of cores)")
+    String gatewayEventLoops;
+    @Option(names = "--gateway-idle-timeout-seconds", description = "gateway closes connections silent this long (default 60)")
+    String gatewayIdleTimeoutSeconds;
+    @Option(names = "--gateway-header-timeout-ms", description = "a new connection must send its first request's headers within this (default 10000)")
+    String gatewayHeaderTimeoutMs;
+
     Config resolve(Map<String, String> env, Optional<String> roles) {
         Map<String, String> flags = new HashMap<>();
         put(flags, "data-dir", dataDir);
@@ -67,6 +78,11 @@ final class NodeOptions {
         put(flags, "database-servers", databaseServers);
         put(flags, "provision-threads", provisionThreads);
         put(flags, "provision-max-attempts", provisionMaxAttempts);
+        put(flags, "trusted-proxies", trustedProxies);
+        put(flags, "tenant-header", tenantHeader);
+        put(flags, "gateway-event-loops", gatewayEventLoops);
+        put(flags, "gateway-idle-timeout-seconds", gatewayIdleTimeoutSeconds);
+        put(flags, "gateway-header-timeout-ms", gatewayHeaderTimeoutMs);
         roles.ifPresent(r -> flags.put("roles", r));
         return Config.resolve(flags, env, Optional.ofNullable(configFile));
     }

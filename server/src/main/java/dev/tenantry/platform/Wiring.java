@@ -30,8 +30,8 @@ final class Wiring {
     record Provision(Provisioning engine, Optional<String> redis) {}
 
     static Provision provisioning(Config config, boolean localServices, Optional<EmbeddedDatabase> embedded, Database database,
-                                  Catalog catalog, Clock clock, Deque<AutoCloseable> resources) {
-        Secrets secrets = Secrets.jdbc(database.jdbi(), SecretBox.of(MasterKey.load(System.getenv(), config.dataDir())), clock);
+                                  Catalog catalog, Clock clock, MasterKey masterKey, Deque<AutoCloseable> resources) {
+        Secrets secrets = Secrets.jdbc(database.jdbi(), SecretBox.of(masterKey), clock);
         List<ResourceDriver> drivers = new ArrayList<>();
         PostgresDriver postgres = PostgresDriver.create(postgresServers(config, embedded));
         postgres.prepare();

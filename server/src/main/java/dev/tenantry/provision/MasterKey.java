@@ -73,6 +73,20 @@ public final class MasterKey {
         return key.clone();
     }
 
+    /**
+     * A 32-byte key for one purpose, derived from the master key (HMAC-SHA256 over the purpose):
+     * every node with the same master key derives the same key, and it reveals nothing of the master.
+     */
+    public byte[] derive(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+        }
+    }
+
     private static byte[] decode(String base64, String where) {
         byte[] bytes;
         try {

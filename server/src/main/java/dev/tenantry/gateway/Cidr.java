@@ -1,0 +1,64 @@
+package dev.tenantry.gateway;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+
+/** An address block such as {@code 10.0.0.0/8} or {@code ::1/128}; a bare address is a block of one. */
+public record Cidr(byte[] network, int bits, String text) {
+
+    /** Parses {@code address[/bits]} written as an IP literal; throws IllegalArgumentException saying why. */
+    public static Cidr parse(String text) {
+        String t = text.strip();
+        int slash = t.indexOf('/');
+        String address = slash < 0 ? t : t.substring(0, slash);
+        if (address.isEmpty() || !(address.indexOf(':') >= 0 || address.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
+            throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR block");
+        }
+        byte[] bytes;
+        try {
+            bytes = InetAddress.getByName(address).getAddress(); // a literal: no lookup happens
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR block");
+        }
+        int max = bytes.length * 8;
+        int bits;
+        try {
+            bits = slash < 0 ? max : Integer.parseInt(t.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' has a prefix length that is not a number");
+        }
+        if (bits < 0 || bits > max) {
+            throw new IllegalArgumentException("'" + text + "' has a prefix length outside 0.." + max);
+        }
+        return new Cidr(bytes, bits, t);
+    }
+
+    /** Whether the address (an IP literal) is inside this block. */
+    public boolean contains(String ip) {
+        byte[] a;
+        try {
+            a = InetAddress.getByName(ip).getAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+        if (a.length != network.length) {
+            return false;
+        }
+        int full = bits / 8;
+        if (!Arrays.equals(a, 0, full, network, 0, full)) {
+            return false;
+        }
+        int rest = bits % 8;
+        if (rest == 0) {
+            return true;
+        }
+        int mask = 0xff << (8 - rest) & 0xff;
+        return (a[full] & mask) == (network[full] & mask);
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

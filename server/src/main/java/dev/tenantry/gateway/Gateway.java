@@ -1,0 +1,89 @@
+package dev.tenantry.gateway;
+
+import dev.tenantry.sdk.context.ContextIndex;
+import dev.tenantry.sdk.context.TenantContext;
+import dev.tenantry.sdk.context.TenantHeaders;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The gateway: one HTTP server per event loop on the shared port, all reading the same
+ * context index and per-tenant state. {@link #start} blocks until the port is bound.
+ */
+public final class Gateway implements AutoCloseable {
+    private final Vertx vertx;
+    private final String deployment;
+    private final Shared shared;
+
+    /** What every event loop's server shares: settings, the index, per-tenant state, upstreams, metrics. */
+    static final class Shared {
+        final GatewaySettings settings;
+        final ContextIndex index;
+        final TenantHeaders signer;
+        final Upstreams upstreams;
+        final GatewayMetrics metrics;
+        final Map<String, TenantState> states = new ConcurrentHashMap<>();
+        final AtomicInteger port = new AtomicInteger();
+
+        Shared(GatewaySettings settings, ContextIndex index, Upstreams upstreams, GatewayMetrics metrics) {
+            this.settings = settings;
+            this.index = index;
+            this.signer = new TenantHeaders(settings.headerKey());
+            this.upstreams = upstreams;
+            this.metrics = metrics;
+        }
+
+        /** The tenant's gateway state for exactly this context, rebuilt when the context changed. */
+        TenantState state(TenantContext context) {
+            TenantState state = states.get(context.id());
+            if (state != null && state.context == context) {
+                return state;
+            }
+            return states.compute(context.id(), (id, previous) -> previous != null && previous.context == context
+                    ? previous : TenantState.of(context, previous, upstreams, metrics));
+        }
+    }
+
+    private Gateway(Vertx vertx, String deployment, Shared shared) {
+        this.vertx = vertx;
+        this.deployment = deployment;
+        this.shared = shared;
+    }
+
+    /** Binds the gateway's port on {@code settings.eventLoops()} event loops and starts serving. */
+    public static Gateway start(Vertx vertx, ContextIndex index, GatewaySettings settings, MeterRegistry registry) {
+        Upstreams upstreams = new Upstreams(vertx);
+        Shared shared = new Shared(settings, index, upstreams, new GatewayMetrics(registry, settings.metricsTenants()));
+        index.addListener((before, after) -> {
+            if (after == null && before != null) {
+                shared.states.remove(before.id());
+            }
+        });
+        try {
+            String id = vertx.deployVerticle(() -> new GatewayVerticle(shared),
+                    new DeploymentOptions().setInstances(Math.max(1, settings.eventLoops()))).await();
+            return new Gateway(vertx, id, shared);
+        } catch (RuntimeException e) {
+            upstreams.close();
+            throw e;
+        }
+    }
+
+    /** The port the gateway listens on. */
+    public int port() {
+        return shared.port.get();
+    }
+
+    @Override
+    public void close() {
+        try {
+            vertx.undeploy(deployment).await();
+        } finally {
+            shared.upstreams.close();
+        }
+    }
+}
