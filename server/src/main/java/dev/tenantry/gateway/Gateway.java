@@ -6,6 +6,8 @@ import dev.tenantry.sdk.context.TenantHeaders;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Gateway implements AutoCloseable {
     private final Vertx vertx;
-    private final String deployment;
+    private final List<String> deployments;
     private final Shared shared;
 
     /** What every event loop's server shares: settings, the index, per-tenant state, upstreams, metrics. */
@@ -48,9 +50,9 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private Gateway(Vertx vertx, String deployment, Shared shared) {
+    private Gateway(Vertx vertx, List<String> deployments, Shared shared) {
         this.vertx = vertx;
-        this.deployment = deployment;
+        this.deployments = deployments;
         this.shared = shared;
     }
 
@@ -63,11 +65,18 @@ public final class Gateway implements AutoCloseable {
                 shared.states.remove(before.id());
             }
         });
+        List<String> deployments = new ArrayList<>();
         try {
-            String id = vertx.deployVerticle(() -> new GatewayVerticle(shared),
-                    new DeploymentOptions().setInstances(Math.max(1, settings.eventLoops()))).await();
-            return new Gateway(vertx, id, shared);
+            // The first server binds (port 0 picks a free one); the others then share that port.
+            deployments.add(vertx.deployVerticle(() -> new GatewayVerticle(shared), new DeploymentOptions()).await());
+            int more = Math.max(1, settings.eventLoops()) - 1;
+            if (more > 0) {
+                deployments.add(vertx.deployVerticle(() -> new GatewayVerticle(shared),
+                        new DeploymentOptions().setInstances(more)).await());
+            }
+            return new Gateway(vertx, deployments, shared);
         } catch (RuntimeException e) {
+            deployments.forEach(id -> vertx.undeploy(id).await());
             upstreams.close();
             throw e;
         }
@@ -81,7 +90,9 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         try {
-            vertx.undeploy(deployment).await();
+            for (String id : deployments) {
+                vertx.undeploy(id).await();
+            }
         } finally {
             shared.upstreams.close();
         }

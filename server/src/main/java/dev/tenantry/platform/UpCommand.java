@@ -86,7 +86,8 @@ final class UpCommand implements Callable<Integer> {
             out.println();
             out.println("Tenantry is up.");
             node.apiUrl().ifPresent(url -> out.println("  Control-plane API:  " + url + "   (OpenAPI: " + url + "/v1/openapi.json)"));
-            out.println("  Gateway:            not in this build yet (it will listen on port " + node.config().gatewayPort() + ")");
+            node.gatewayUrl().ifPresent(url -> out.println("  Gateway:            " + url + "   (tenants at http://<slug>."
+                    + node.config().baseDomain() + ":" + node.gateway().orElseThrow().port() + ")"));
             out.println("  Data directory:     " + node.config().dataDir());
             out.println("  Database:           " + (node.embeddedDatabase() ? "embedded PostgreSQL in " + node.config().dataDir().resolve("postgres") : "external"));
             out.println("  Redis for tenants:  " + node.redisDescription().orElse(
@@ -102,6 +103,8 @@ final class UpCommand implements Callable<Integer> {
             out.println();
             if (node.apiUrl().isPresent()) {
                 out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" --wait && ./tenantry tenant credentials acme");
+                node.gateway().ifPresent(g -> out.println("      ./tenantry route set acme / http://127.0.0.1:9000 && curl -i http://acme."
+                        + node.config().baseDomain() + ":" + g.port() + "/"));
             }
             out.println("Stop: Ctrl-C (or SIGTERM)");
             out.flush();

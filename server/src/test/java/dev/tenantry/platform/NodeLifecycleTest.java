@@ -47,7 +47,7 @@ class NodeLifecycleTest {
         Path log = Files.createTempFile("tenantry-up", ".log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.tenantry.platform.Main",
-                "up", "--data-dir", dataDir.toString(), "--api-port", "0")
+                "up", "--data-dir", dataDir.toString(), "--api-port", "0", "--gateway-port", "0")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("TENANTRY_CLIENT_CONFIG", clientConfig.toString());
         Process p = pb.start();
@@ -80,7 +80,7 @@ class NodeLifecycleTest {
             // A second node on the same data directory stops at once with a clear message.
             Process second = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "dev.tenantry.platform.Main",
-                    "up", "--data-dir", dataDir.toString(), "--api-port", "0").redirectErrorStream(true).start();
+                    "up", "--data-dir", dataDir.toString(), "--api-port", "0", "--gateway-port", "0").redirectErrorStream(true).start();
             assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(second.exitValue()).isNotZero();
             assertThat(new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
@@ -126,7 +126,7 @@ class NodeLifecycleTest {
     void a_second_node_on_a_locked_data_directory_fails_and_the_first_keeps_serving() {
         try (TestNode node = TestNode.start()) {
             Config same = Config.resolve(Map.of("data-dir", node.dataDir().toString(), "database-url", node.jdbcUrl(),
-                    "api-port", "0"), Map.of(), Optional.empty());
+                    "api-port", "0", "gateway-port", "0"), Map.of(), Optional.empty());
             assertThatThrownBy(() -> Node.start(same)).isInstanceOf(PlatformException.DataDirLocked.class)
                     .hasMessageContaining("already running on data directory");
             assertThat(node.http().get("/readyz").status()).isEqualTo(200);

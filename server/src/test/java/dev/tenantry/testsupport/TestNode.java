@@ -38,7 +38,7 @@ public final class TestNode implements AutoCloseable {
         try {
             Path dataDir = Files.createTempDirectory("tenantry-test");
             Map<String, String> flags = new HashMap<>(Map.of("data-dir", dataDir.toString(), "database-url", url,
-                    "database-user", "postgres", "api-port", "0", "database-pool-size", "8"));
+                    "database-user", "postgres", "api-port", "0", "gateway-port", "0", "database-pool-size", "8"));
             flags.putAll(settings);
             return new TestNode(Node.start(Config.resolve(flags, Map.of(), Optional.empty())), url, dataDir);
         } catch (IOException e) {

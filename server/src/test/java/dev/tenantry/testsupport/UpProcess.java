@@ -49,7 +49,7 @@ public final class UpProcess implements AutoCloseable {
             Path log = Files.createTempFile(dataDir.getParent(), "up", ".log");
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.tenantry.platform.Main",
-                    "up", "--data-dir", dataDir.toString(), "--api-port", "0"));
+                    "up", "--data-dir", dataDir.toString(), "--api-port", "0", "--gateway-port", "0"));
             command.addAll(flags);
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             Map<String, String> env = pb.environment();
