@@ -67,13 +67,9 @@ public final class Gateway implements AutoCloseable {
         });
         List<String> deployments = new ArrayList<>();
         try {
-            // The first server binds (port 0 picks a free one); the others then share that port.
-            deployments.add(vertx.deployVerticle(() -> new GatewayVerticle(shared), new DeploymentOptions()).await());
-            int more = Math.max(1, settings.eventLoops()) - 1;
-            if (more > 0) {
-                deployments.add(vertx.deployVerticle(() -> new GatewayVerticle(shared),
-                        new DeploymentOptions().setInstances(more)).await());
-            }
+            // One server per event loop, all on one port (Vert.x shares it; port 0 picks one free port for all).
+            deployments.add(vertx.deployVerticle(() -> new GatewayVerticle(shared),
+                    new DeploymentOptions().setInstances(Math.max(1, settings.eventLoops()))).await());
             return new Gateway(vertx, deployments, shared);
         } catch (RuntimeException e) {
             deployments.forEach(id -> vertx.undeploy(id).await());

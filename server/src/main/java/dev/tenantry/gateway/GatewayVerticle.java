@@ -75,8 +75,7 @@ final class GatewayVerticle extends VerticleBase {
                 new PoolOptions().setHttp1MaxSize(512).setMaxWaitQueueSize(10_000));
         webSockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20)
                 .setMaxMessageSize(16 << 20));
-        int port = shared.port.get() != 0 ? shared.port.get() : s.port();
-        server = vertx.createHttpServer(new HttpServerOptions().setHost(s.host()).setPort(port)
+        server = vertx.createHttpServer(new HttpServerOptions().setHost(s.host()).setPort(s.port())
                 .setMaxHeaderSize(s.maxHeaderBytes()).setMaxInitialLineLength(8 * 1024)
                 .setIdleTimeout((int) Math.max(1, s.idleTimeout().toSeconds())).setTcpNoDelay(true)
                 .setHandle100ContinueAutomatically(true).setCompressionSupported(false)

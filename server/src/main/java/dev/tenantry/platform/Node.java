@@ -115,7 +115,10 @@ public final class Node implements AutoCloseable {
         resources.push(() -> vertx.close().await());
         Optional<ContextService> contexts = Optional.empty();
         if (api || gateway) {
-            ContextService service = ContextService.start(() -> database.openDirect("tenantry-context-feed"),
+            String session = "tenantry-context-feed-" + config.roles().stream().map(r -> r.name().toLowerCase(java.util.Locale.ROOT))
+                    .collect(java.util.stream.Collectors.joining("+")) + "-" + ProcessHandle.current().pid() + "-"
+                    + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x1000000));
+            ContextService service = ContextService.start(() -> database.openDirect(session),
                     () -> database.dataSource().getConnection(), FeedFollower.Settings.defaults(api), Duration.ofSeconds(30));
             resources.push(service);
             contexts = Optional.of(service);

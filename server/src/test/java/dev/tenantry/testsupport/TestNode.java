@@ -46,6 +46,30 @@ public final class TestNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts another node on this node's database (sharing its master key, as nodes of one
+     * deployment must), e.g. {@code Map.of("roles", "gateway")}.
+     */
+    public TestNode join(Map<String, String> settings) {
+        try {
+            Path dir = Files.createTempDirectory("tenantry-test");
+            Path key = dataDir.resolve("master.key");
+            Files.copy(key, dir.resolve("master.key"));
+            Files.setPosixFilePermissions(dir.resolve("master.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            Map<String, String> flags = new HashMap<>(Map.of("data-dir", dir.toString(), "database-url", jdbcUrl,
+                    "database-user", "postgres", "api-port", "0", "gateway-port", "0", "database-pool-size", "4"));
+            flags.putAll(settings);
+            return new TestNode(Node.start(Config.resolve(flags, Map.of(), Optional.empty())), jdbcUrl, dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The gateway's base URL, when the node runs the gateway. */
+    public URI gatewayUrl() {
+        return URI.create(node.gatewayUrl().orElseThrow());
+    }
+
     public Node node() {
         return node;
     }
