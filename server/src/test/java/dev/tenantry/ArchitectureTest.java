@@ -35,10 +35,28 @@ class ArchitectureTest {
     }
 
     @Test
-    void api_depends_only_on_the_catalog_and_provisioning() {
+    void api_depends_only_on_the_catalog_provisioning_and_contexts() {
+        // dev.tenantry.sdk.context is the read model the context service and the SDK share; the
+        // rest of the SDK (the admin client) is for clients, not for the server.
         noClasses().that().resideInAPackage("dev.tenantry.api..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.cli..", "dev.tenantry.platform..",
-                        "dev.tenantry.sdk..")
+                        "dev.tenantry.sdk", "dev.tenantry.gateway..")
+                .check(classes);
+    }
+
+    @Test
+    void context_depends_on_nothing_of_ours_but_the_shared_read_model() {
+        noClasses().that().resideInAPackage("dev.tenantry.context..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
+                        "dev.tenantry.platform..", "dev.tenantry.provision..", "dev.tenantry.gateway..", "dev.tenantry.sdk")
+                .check(classes);
+    }
+
+    @Test
+    void gateway_depends_only_on_the_contexts() {
+        noClasses().that().resideInAPackage("dev.tenantry.gateway..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
+                        "dev.tenantry.platform..", "dev.tenantry.provision..", "dev.tenantry.catalog..", "dev.tenantry.sdk")
                 .check(classes);
     }
 

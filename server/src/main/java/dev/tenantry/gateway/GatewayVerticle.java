@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -25,7 +24,6 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,7 +55,6 @@ final class GatewayVerticle extends VerticleBase {
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
     private final Gateway.Shared shared;
     private final String tenantHeader;
-    private final Map<HttpConnection, Long> awaitingFirstRequest = new HashMap<>();
     private HttpClient client;
     private WebSocketClient webSockets;
     private HttpServer server;
@@ -80,7 +77,7 @@ final class GatewayVerticle extends VerticleBase {
                 .setIdleTimeout((int) Math.max(1, s.idleTimeout().toSeconds())).setTcpNoDelay(true)
                 .setHandle100ContinueAutomatically(true).setCompressionSupported(false)
                 .setMaxWebSocketFrameSize(1 << 20).setMaxWebSocketMessageSize(16 << 20));
-        server.connectionHandler(this::connected).requestHandler(this::handle);
+        server.requestHandler(this::handle);
         return server.listen().onSuccess(bound -> shared.port.compareAndSet(0, bound.actualPort()));
     }
 
@@ -89,28 +86,8 @@ final class GatewayVerticle extends VerticleBase {
         return server.close().eventually(() -> client.close()).eventually(() -> webSockets.close());
     }
 
-    /** A new connection must send its first request's headers within the header timeout (slow-loris). */
-    private void connected(HttpConnection connection) {
-        long timer = vertx.setTimer(shared.settings.headerTimeout().toMillis(), id -> {
-            if (awaitingFirstRequest.remove(connection) != null) {
-                connection.close();
-            }
-        });
-        awaitingFirstRequest.put(connection, timer);
-        connection.closeHandler(v -> {
-            Long t = awaitingFirstRequest.remove(connection);
-            if (t != null) {
-                vertx.cancelTimer(t);
-            }
-        });
-    }
-
     private void handle(HttpServerRequest req) {
         long started = System.nanoTime();
-        Long timer = awaitingFirstRequest.remove(req.connection());
-        if (timer != null) {
-            vertx.cancelTimer(timer);
-        }
         req.pause(); // the body waits until an upstream is ready for it
         TenantContext context = resolve(req);
         if (context == null) {

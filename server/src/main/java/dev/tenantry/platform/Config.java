@@ -44,8 +44,7 @@ public record Config(
         List<String> trustedProxies,
         String tenantHeader,
         int gatewayEventLoops,
-        int gatewayIdleTimeoutSeconds,
-        int gatewayHeaderTimeoutMillis) {
+        int gatewayIdleTimeoutSeconds) {
 
     /** What a node does. {@code tenantry up} runs them all. */
     public enum Role { API, SCHEDULER, GATEWAY, WORKER }
@@ -55,7 +54,7 @@ public record Config(
             "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
             "database-pool-size", "tenant-database-url", "silo-database-url", "redis-url", "provision-threads",
             "provision-max-attempts", "database-servers", "trusted-proxies", "tenant-header", "gateway-event-loops",
-            "gateway-idle-timeout-seconds", "gateway-header-timeout-ms");
+            "gateway-idle-timeout-seconds");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
@@ -150,8 +149,7 @@ public record Config(
                 trustedProxies(v.getOrDefault("trusted-proxies", "")),
                 matching(v, "tenant-header", "X-Tenantry-Tenant", HEADER_NAME, "an HTTP header name such as X-Tenantry-Tenant"),
                 (int) number(v, "gateway-event-loops", Runtime.getRuntime().availableProcessors(), 1, 256),
-                (int) number(v, "gateway-idle-timeout-seconds", 60, 1, 3600),
-                (int) number(v, "gateway-header-timeout-ms", 10_000, 100, 600_000));
+                (int) number(v, "gateway-idle-timeout-seconds", 60, 1, 3600));
     }
 
     private static Optional<String> optional(Map<String, String> v, String name) {

@@ -164,7 +164,7 @@ public final class Node implements AutoCloseable {
             throw new ConfigException("trusted-proxies: " + e.getMessage());
         }
         GatewaySettings settings = new GatewaySettings(config.bind(), config.gatewayPort(), trusted, config.tenantHeader(),
-                headerKey, 16 * 1024, Duration.ofMillis(config.gatewayHeaderTimeoutMillis()),
+                headerKey, 16 * 1024,
                 Duration.ofSeconds(config.gatewayIdleTimeoutSeconds()), config.gatewayEventLoops(), 1_000);
         Gateway gateway;
         try {

@@ -53,10 +53,8 @@ final class NodeOptions {
     String tenantHeader;
     @Option(names = "--gateway-event-loops", description = "gateway event loops (default: the number of cores)")
     String gatewayEventLoops;
-    @Option(names = "--gateway-idle-timeout-seconds", description = "gateway closes connections silent this long (default 60)")
+    @Option(names = "--gateway-idle-timeout-seconds", description = "gateway closes connections silent this long, also mid-headers (default 60)")
     String gatewayIdleTimeoutSeconds;
-    @Option(names = "--gateway-header-timeout-ms", description = "a new connection must send its first request's headers within this (default 10000)")
-    String gatewayHeaderTimeoutMs;
 
     Config resolve(Map<String, String> env, Optional<String> roles) {
         Map<String, String> flags = new HashMap<>();
@@ -82,7 +80,6 @@ final class NodeOptions {
         put(flags, "tenant-header", tenantHeader);
         put(flags, "gateway-event-loops", gatewayEventLoops);
         put(flags, "gateway-idle-timeout-seconds", gatewayIdleTimeoutSeconds);
-        put(flags, "gateway-header-timeout-ms", gatewayHeaderTimeoutMs);
         roles.ifPresent(r -> flags.put("roles", r));
         return Config.resolve(flags, env, Optional.ofNullable(configFile));
     }

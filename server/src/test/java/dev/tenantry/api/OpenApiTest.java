@@ -52,6 +52,9 @@ class OpenApiTest {
     void each_documented_route_answers_from_its_handler_not_from_the_router() {
         Http http = node.http();
         for (String route : documented(new Http(node.url(), Optional.empty()).get("/v1/openapi.json").json())) {
+            if (route.equals("GET /v1/context/changes")) {
+                continue; // an endless stream; SdkContextsTest reads it
+            }
             String method = route.substring(0, route.indexOf(' '));
             String path = route.substring(route.indexOf(' ') + 1).replaceAll("\\{[^}]+}", "nosuch");
             Http.Answer a = http.send(method, path, method.equals("GET") || method.equals("DELETE") ? null : "{}", java.util.Map.of());

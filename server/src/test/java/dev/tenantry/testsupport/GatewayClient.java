@@ -15,9 +15,22 @@ public final class GatewayClient {
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
+    private final HttpClient client;
 
     public GatewayClient(URI base) {
         this.base = base;
+        this.client = CLIENT;
+    }
+
+    /** A client whose connections come from {@code localAddress} (e.g. 127.0.0.2, to play a front proxy). */
+    public GatewayClient(URI base, java.net.InetAddress localAddress) {
+        this.base = base;
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).localAddress(localAddress)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    public HttpClient httpClient() {
+        return client;
     }
 
     /** An answer: status, headers (lower-case names, first value) and body. */
@@ -48,7 +61,7 @@ public final class GatewayClient {
                 .method(method, body).header("Host", host);
         headers.forEach(b::header);
         try {
-            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
             Map<String, String> h = new TreeMap<>();
             r.headers().map().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.getFirst()));
             return new Answer(r.statusCode(), h, r.body());
