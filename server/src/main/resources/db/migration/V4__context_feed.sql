@@ -33,6 +33,7 @@ create table context_state (
     key    text not null,
     seq    bigint not null,
     body   jsonb not null,
+    xid    xid8 not null default pg_current_xact_id(), -- the transaction that last published it
     primary key (entity, key)
 );
 
@@ -79,27 +80,29 @@ create function context_tenant_body(t uuid) returns jsonb language sql stable as
 $$;
 
 -- Appends one change (once per entity per transaction) and keeps context_state current.
+-- The deferred triggers fire at commit, after every statement of the transaction: the first
+-- firing for an entity publishes its final state, later firings for it find their own
+-- transaction's mark on context_state and return (an entity removed twice publishes twice;
+-- readers apply the removal idempotently).
 create function context_publish(p_entity text, p_key text) returns void language plpgsql as $$
 declare
-    published text := coalesce(current_setting('tenantry.context_published', true), '');
-    marker    text := p_entity || ':' || p_key || ';';
-    s         bigint;
-    b         jsonb;
+    s bigint;
+    b jsonb;
 begin
-    if position(marker in published) > 0 then
+    if exists (select 1 from context_state
+               where entity = p_entity and key = p_key and xid = pg_current_xact_id()) then
         return;
     end if;
-    perform set_config('tenantry.context_published', published || marker, true);
     update context_sequence set last = last + 1 returning last into s;
     b := case p_entity when 'tenant' then context_tenant_body(p_key::uuid) else context_plan_body(p_key) end;
     insert into context_changes (seq, entity, key, body) values (s, p_entity, p_key, b);
     if b is null then
         delete from context_state where entity = p_entity and key = p_key;
     else
-        insert into context_state (entity, key, seq, body) values (p_entity, p_key, s, b)
-        on conflict (entity, key) do update set seq = excluded.seq, body = excluded.body;
+        insert into context_state (entity, key, seq, body, xid) values (p_entity, p_key, s, b, pg_current_xact_id())
+        on conflict (entity, key) do update set seq = excluded.seq, body = excluded.body, xid = excluded.xid;
     end if;
-    perform pg_notify('tenantry_context', s::text);
+    perform pg_notify('tenantry_context', ''); -- no payload: one wake-up per transaction however many changes
 end
 $$;
 
@@ -150,7 +153,7 @@ begin
     insert into context_state (entity, key, seq, body)
         select 'tenant', id::text, s, context_tenant_body(id) from tenants where status <> 'deleted';
     insert into context_changes (seq, entity, key, body) values (s, 'resync', '', null);
-    perform pg_notify('tenantry_context', s::text);
+    perform pg_notify('tenantry_context', ''); -- no payload: one wake-up per transaction however many changes
     return s;
 end
 $$;
