@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tenantry.sdk.context.TenantContext;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
@@ -100,8 +101,7 @@ public final class AdminClient {
 
     /** Changes the given fields ({@code displayName}, {@code plan}, {@code labels}); with a version, only if current. */
     public Models.Tenant updateTenant(String ref, Map<String, Object> changes, OptionalInt ifVersion) {
-        Map<String, String> headers = ifVersion.isPresent() ? Map.of("If-Match", "\"" + ifVersion.getAsInt() + "\"") : Map.of();
-        return send("PATCH", "/v1/tenants/" + path(ref), changes, headers, Models.Tenant.class);
+        return send("PATCH", "/v1/tenants/" + path(ref), changes, ifMatch(ifVersion), Models.Tenant.class);
     }
 
     public Models.Tenant suspendTenant(String ref, Optional<String> reason) {
@@ -191,6 +191,68 @@ public final class AdminClient {
         return send("DELETE", "/v1/tenants/" + path(tenantRef) + "/api-keys/" + path(keyId), null, Map.of(), Models.ApiKey.class);
     }
 
+    // ---- routes
+
+    /** The tenant's gateway routes and the version of the table. */
+    public Models.RouteTable routes(String tenantRef) {
+        return send("GET", "/v1/tenants/" + path(tenantRef) + "/routes", null, Map.of(), Models.RouteTable.class);
+    }
+
+    /**
+     * Replaces the tenant's routes as a whole ({@code List.of()} removes them all); with a version,
+     * only if the table is still at it (else an {@link ApiError} with status 412).
+     */
+    public Models.RouteTable putRoutes(String tenantRef, List<Models.Route> routes, OptionalInt ifVersion) {
+        return send("PUT", "/v1/tenants/" + path(tenantRef) + "/routes", Map.of("routes", routes), ifMatch(ifVersion),
+                Models.RouteTable.class);
+    }
+
+    /**
+     * As {@link #putRoutes(String, List, OptionalInt)}, with the routes as a JSON array in the API's
+     * shape (a file, say): fields left out take the API's defaults, and the refusal of a bad or
+     * unknown field names it ({@code routes[0].upstreams[1].url}).
+     */
+    public Models.RouteTable putRoutes(String tenantRef, com.fasterxml.jackson.databind.JsonNode routes, OptionalInt ifVersion) {
+        return send("PUT", "/v1/tenants/" + path(tenantRef) + "/routes", Map.of("routes", routes), ifMatch(ifVersion),
+                Models.RouteTable.class);
+    }
+
+    // ---- tenant contexts (as this node holds them in memory)
+
+    /** The context of the live tenant serving {@code host}; an {@link ApiError} 404 when none does. */
+    public TenantContext contextByHost(String host) {
+        return send("GET", "/v1/context/by-host/" + path(host), null, Map.of(), TenantContext.class);
+    }
+
+    /** The context of the live tenant with this id; an {@link ApiError} 404 when there is none. */
+    public TenantContext contextById(String id) {
+        return send("GET", "/v1/context/by-id/" + path(id), null, Map.of(), TenantContext.class);
+    }
+
+    /** The context of the live tenant with this slug; an {@link ApiError} 404 when there is none. */
+    public TenantContext contextBySlug(String slug) {
+        return send("GET", "/v1/context/by-slug/" + path(slug), null, Map.of(), TenantContext.class);
+    }
+
+    /** How current the node's tenant contexts are. */
+    public Models.ContextStatus contextStatus() {
+        return send("GET", "/v1/context/status", null, Map.of(), Models.ContextStatus.class);
+    }
+
+    /**
+     * Rebuilds every tenant context from the catalog and announces it, so every node and service
+     * reloads (admin scope); answers the change number of the rebuild.
+     */
+    public long contextResync() {
+        return send("POST", "/v1/context/resync", null, Map.of(), com.fasterxml.jackson.databind.JsonNode.class)
+                .path("seq").asLong();
+    }
+
+    /** The key the gateway signs tenant headers with (admin scope). Secret: it lets its holder forge them. */
+    public Models.HeaderKey headerKey() {
+        return send("GET", "/v1/context/header-key", null, Map.of(), Models.HeaderKey.class);
+    }
+
     // ---- plans, audit, tokens
 
     public List<Models.Plan> plans() {
@@ -277,6 +339,10 @@ public final class AdminClient {
     private <T> List<T> itemsOf(String path, Class<T> item) {
         Models.Items<T> items = send("GET", path, null, Map.of(), JSON.getTypeFactory().constructParametricType(Models.Items.class, item));
         return items.items();
+    }
+
+    private static Map<String, String> ifMatch(OptionalInt version) {
+        return version.isPresent() ? Map.of("If-Match", "\"" + version.getAsInt() + "\"") : Map.of();
     }
 
     private static JavaType page(Class<?> item) {

@@ -53,6 +53,36 @@ public final class Models {
     public record AuditEntry(long id, Instant at, String actor, String action, String targetType, String targetId,
                              Optional<String> tenantId, String requestId, Map<String, Object> changes) {}
 
+    /**
+     * A tenant's gateway routes, read and replaced as a whole. {@code version} counts the
+     * replacements (0, and no {@code updatedAt}, when none were ever set); send it back as
+     * {@code If-Match} to replace only the table you read.
+     */
+    public record RouteTable(String tenantId, int version, List<Route> routes, Optional<Instant> updatedAt) {}
+
+    /**
+     * One route: requests whose path starts with {@code path} go to one of the upstreams.
+     * {@code auth} is {@code none} or {@code api-key}; {@code balance} is {@code p2c} or {@code least}.
+     */
+    public record Route(String path, List<Upstream> upstreams, String auth, String balance, int connectTimeoutMs,
+                        int timeoutMs, int retries, boolean stripPrefix, Optional<HealthCheck> healthCheck) {}
+
+    /** Where a route sends requests: an HTTP base URL. */
+    public record Upstream(String url) {}
+
+    /** A route's active health check: {@code GET path} on each upstream every {@code intervalMs}. */
+    public record HealthCheck(String path, int intervalMs, int timeoutMs, int unhealthyAfter, int healthyAfter) {}
+
+    /**
+     * How current a node's tenant contexts are: the last change number applied, how many tenants
+     * it holds, and whether it follows the change feed now.
+     */
+    public record ContextStatus(long seq, int tenants, boolean connected, long snapshots, long reconnects,
+                                Optional<String> lastError) {}
+
+    /** The key the gateway signs tenant headers with (secret: it lets its holder forge them). */
+    public record HeaderKey(String key, String algorithm, List<String> headers) {}
+
     /** A page of a listing; pass {@code nextCursor} back to get the next one. */
     public record Page<T>(List<T> items, Optional<String> nextCursor) {}
 

@@ -41,23 +41,29 @@ import org.slf4j.LoggerFactory;
 final class GatewayVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
     /** Hop-by-hop headers (RFC 9110 7.6.1) and the ones the gateway sets itself. */
-    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
+    private static final Set<String> NOT_FORWARDED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "expect",
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
-            TenantHeaders.ID.toLowerCase(Locale.ROOT), TenantHeaders.SLUG.toLowerCase(Locale.ROOT),
-            TenantHeaders.TIER.toLowerCase(Locale.ROOT), TenantHeaders.TIME.toLowerCase(Locale.ROOT),
-            TenantHeaders.SIGNATURE.toLowerCase(Locale.ROOT));
-    private static final Set<String> NOT_RETURNED = Set.of("connection", "keep-alive", "proxy-authenticate",
+            TenantHeaders.ID, TenantHeaders.SLUG, TenantHeaders.TIER, TenantHeaders.TIME, TenantHeaders.SIGNATURE);
+    private static final Set<String> NOT_RETURNED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
             "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
-    private static final Set<String> WEBSOCKET_OWN = Set.of("sec-websocket-key", "sec-websocket-version",
+    private static final Set<String> WEBSOCKET_OWN = caseInsensitive("sec-websocket-key", "sec-websocket-version",
             "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept");
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
     private final Gateway.Shared shared;
     private final String tenantHeader;
+    private String forwardedPort;
     private HttpClient client;
     private WebSocketClient webSockets;
     private HttpServer server;
+
+    /** Header names compared without regard to case, and without allocating on lookups. */
+    private static Set<String> caseInsensitive(String... names) {
+        java.util.TreeSet<String> set = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        set.addAll(java.util.Arrays.asList(names));
+        return java.util.Collections.unmodifiableSet(set);
+    }
 
     GatewayVerticle(Gateway.Shared shared) {
         this.shared = shared;
@@ -78,7 +84,10 @@ final class GatewayVerticle extends VerticleBase {
                 .setHandle100ContinueAutomatically(true).setCompressionSupported(false)
                 .setMaxWebSocketFrameSize(1 << 20).setMaxWebSocketMessageSize(16 << 20));
         server.requestHandler(this::handle);
-        return server.listen().onSuccess(bound -> shared.port.compareAndSet(0, bound.actualPort()));
+        return server.listen().onSuccess(bound -> {
+            shared.port.compareAndSet(0, bound.actualPort());
+            forwardedPort = Integer.toString(bound.actualPort());
+        });
     }
 
     @Override
@@ -228,8 +237,8 @@ final class GatewayVerticle extends VerticleBase {
         MultiMap out = MultiMap.caseInsensitiveMultiMap();
         String connectionTokens = req.getHeader(HttpHeaders.CONNECTION);
         for (Map.Entry<String, String> h : req.headers()) {
-            String name = h.getKey().toLowerCase(Locale.ROOT);
-            if (NOT_FORWARDED.contains(name) || name.equals(keyHeader) || name.equalsIgnoreCase(tenantHeader)
+            String name = h.getKey();
+            if (NOT_FORWARDED.contains(name) || name.equalsIgnoreCase(keyHeader) || name.equalsIgnoreCase(tenantHeader)
                     || (webSocket && WEBSOCKET_OWN.contains(name))
                     || (connectionTokens != null && listed(connectionTokens, name))) {
                 continue;
@@ -245,7 +254,7 @@ final class GatewayVerticle extends VerticleBase {
         if (host != null) {
             out.set("X-Forwarded-Host", host);
         }
-        out.set("X-Forwarded-Port", Integer.toString(req.localAddress() == null ? shared.port.get() : req.localAddress().port()));
+        out.set("X-Forwarded-Port", forwardedPort);
         TenantContext c = state.context;
         long now = System.currentTimeMillis() / 1000;
         out.set(TenantHeaders.ID, c.id());
@@ -331,7 +340,7 @@ final class GatewayVerticle extends VerticleBase {
         String connectionTokens = upstreamResponse.getHeader(HttpHeaders.CONNECTION);
         MultiMap headers = res.headers();
         for (Map.Entry<String, String> h : upstreamResponse.headers()) {
-            String name = h.getKey().toLowerCase(Locale.ROOT);
+            String name = h.getKey();
             if (!NOT_RETURNED.contains(name) && (connectionTokens == null || !listed(connectionTokens, name))) {
                 headers.add(h.getKey(), h.getValue());
             }

@@ -11,9 +11,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,6 +196,123 @@ class CliTest {
         }
         assertThat(cli("token", "revoke", ciId).exit()).isZero();
         assertThat(raw("tenant", "list", "--server", node.url().toString(), "--token", secret).exit()).isEqualTo(ExitCodes.UNAUTHORIZED);
+    }
+
+    @Test
+    void routes_are_set_listed_removed_and_replaced_from_a_file() throws Exception {
+        cli("tenant", "create", "routed", "--wait");
+        Run set = cli("route", "set", "routed", "/api", "http://127.0.0.1:9001,http://127.0.0.1:9002", "--auth", "api-key",
+                "--balance", "least", "--timeout-ms", "5000", "--retries", "2", "--strip-prefix", "--health-path", "/healthz",
+                "--health-interval-ms", "1000");
+        assertThat(set.exit()).as(set.err()).isZero();
+        assertThat(cli("route", "set", "routed", "/web", "http://127.0.0.1:9003").exit()).isZero();
+
+        Run list = cli("route", "list", "routed");
+        assertThat(list.out().lines().findFirst().orElseThrow()).startsWith("PATH").contains("UPSTREAMS", "AUTH", "BALANCE",
+                "TIMEOUT", "RETRIES");
+        assertThat(list.out()).containsPattern("/api +http://127.0.0.1:9001,http://127.0.0.1:9002 +api-key +least +5000 ms +2")
+                .containsPattern("/web +http://127.0.0.1:9003 +none +p2c +30000 ms +1");
+        JsonNode table = cli("route", "list", "routed", "-o", "json").json();
+        assertThat(table.get("version").asInt()).isEqualTo(2);
+        assertThat(table.get("routes").get(0).get("stripPrefix").asBoolean()).isTrue();
+        assertThat(table.get("routes").get(0).get("healthCheck").get("path").asText()).isEqualTo("/healthz");
+        assertThat(table.get("routes").get(0).get("healthCheck").get("intervalMs").asInt()).isEqualTo(1000);
+        assertThat(table.get("routes").get(1).get("connectTimeoutMs").asInt()).isEqualTo(2000);
+
+        JsonNode replaced = cli("route", "set", "routed", "/api", "http://127.0.0.1:9009", "-o", "json").json();
+        assertThat(replaced.get("routes")).hasSize(2);
+        assertThat(replaced.get("routes").get(0).get("upstreams")).hasSize(1);
+        assertThat(replaced.get("routes").get(0).get("auth").asText()).as("options not given take the defaults").isEqualTo("none");
+        assertThat(replaced.get("routes").get(1).get("path").asText()).isEqualTo("/web");
+
+        Run badUrl = cli("route", "set", "routed", "/bad", "http://127.0.0.1:9001,ftp://nope");
+        assertThat(badUrl.exit()).isEqualTo(ExitCodes.INVALID);
+        assertThat(badUrl.err()).startsWith("error: routes[2].upstreams[1].url must be an absolute http:// or https:// URL")
+                .contains("HTTP 422");
+        assertThat(cli("route", "list", "routed", "-o", "json").json().get("version").asInt()).isEqualTo(3);
+
+        assertThat(cli("route", "remove", "routed", "/web").out()).contains("removed route /web");
+        Run gone = cli("route", "remove", "routed", "/web");
+        assertThat(gone.exit()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(gone.err()).contains("error: tenant routed has no route with path '/web'");
+        assertThat(cli("route", "list", "nobody").exit()).isEqualTo(ExitCodes.NOT_FOUND);
+
+        Path saved = Files.createTempDirectory("cli").resolve("routes.json");
+        Files.writeString(saved, cli("route", "list", "routed", "-o", "json").out().replace("9009", "9010"));
+        Run fromList = cli("route", "put", "routed", "-f", saved.toString());
+        assertThat(fromList.exit()).as(fromList.err()).isZero();
+        assertThat(fromList.out()).contains("/api", "http://127.0.0.1:9010").doesNotContain("/web");
+
+        Path array = saved.resolveSibling("array.json");
+        Files.writeString(array, "[{\"path\": \"/v2\", \"upstreams\": [{\"url\": \"https://api.example\"}]}]");
+        JsonNode put = cli("route", "put", "routed", "-f", array.toString(), "--if-version", "5", "-o", "json").json();
+        assertThat(put.get("routes")).hasSize(1);
+        assertThat(put.get("routes").get(0).get("timeoutMs").asInt()).isEqualTo(30000);
+        assertThat(cli("route", "put", "routed", "-f", array.toString(), "--if-version", "5").exit()).isEqualTo(ExitCodes.CONFLICT);
+
+        Files.writeString(array, "[{\"path\": \"/v3\", \"upstreams\": [{\"url\": \"http://x\"}], \"timeoutMS\": 5}]");
+        Run unknown = cli("route", "put", "routed", "-f", array.toString());
+        assertThat(unknown.exit()).isEqualTo(ExitCodes.INVALID);
+        assertThat(unknown.err()).contains("routes[0].timeoutMS is not a known field");
+        Files.writeString(array, "{\"routes\": ");
+        assertThat(cli("route", "put", "routed", "-f", array.toString()).err()).contains("is not valid JSON");
+        assertThat(cli("route", "put", "routed", "-f", array.resolveSibling("missing.json").toString()).exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli("route", "set", "routed", "/h", "http://x", "--health-interval-ms", "500").exit()).isEqualTo(ExitCodes.USAGE);
+    }
+
+    @Test
+    void context_commands_show_what_services_and_the_gateway_see() {
+        cli("tenant", "create", "ctx", "--plan", "standard", "--label", "team=core", "--wait");
+        cli("domain", "add", "ctx", "app.ctx.example");
+        String prefix = cli("key", "create", "ctx", "--name", "svc", "--scope", "orders:read", "-o", "json").json().get("prefix").asText();
+        cli("route", "set", "ctx", "/api", "http://127.0.0.1:9001", "--auth", "api-key");
+
+        Run get = eventually(() -> cli("context", "get", "app.ctx.example"), r -> r.out().contains("/api"));
+        assertThat(get.exit()).as(get.err()).isZero();
+        assertThat(get.out()).contains("slug:      ctx", "status:    active", "plan:      standard (pool)",
+                "limits:    100/s (burst 200)", "labels:    team=core", "ctx.localhost", "app.ctx.example",
+                prefix + " [orders:read]", "postgres", "/api -> http://127.0.0.1:9001 (api-key, p2c)");
+        String id = cli("context", "get", "--slug", "ctx", "-o", "json").json().get("id").asText();
+        assertThat(cli("context", "get", "--id", id, "-o", "json").json().get("hostnames").toString()).contains("app.ctx.example");
+        Run missing = cli("context", "get", "nobody.example");
+        assertThat(missing.exit()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(missing.err()).startsWith("error: ").contains("nobody.example", "HTTP 404");
+        assertThat(cli("context", "get").exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli("context", "get", "ctx.localhost", "--slug", "ctx").exit()).isEqualTo(ExitCodes.USAGE);
+
+        Run status = cli("context", "status");
+        assertThat(status.out()).contains("connected:  yes").containsPattern("tenants: +[1-9]");
+        long before = cli("context", "status", "-o", "json").json().get("seq").asLong();
+        Run resync = cli("context", "resync");
+        assertThat(resync.exit()).as(resync.err()).isZero();
+        long at = Long.parseLong(resync.out().strip().replaceAll("rebuilt and re-announced at change (\\d+)", "$1"));
+        assertThat(at).isGreaterThan(before);
+        assertThat(cli("context", "resync", "-o", "json").json().get("seq").asLong()).isGreaterThan(at);
+
+        Run key = cli("context", "header-key");
+        assertThat(key.out()).containsPattern("key: +[A-Za-z0-9_-]{43}\n").contains("HMAC-SHA256", "X-Tenant-Signature", "secret");
+        assertThat(cli("context", "header-key", "-o", "json").json().get("key").asText()).isEqualTo(
+                key.out().replaceAll("(?s).*key: +([A-Za-z0-9_-]+).*", "$1"));
+        String reader = cli("token", "create", "--name", "ctx-reader", "--scope", "read", "-o", "json").json().get("secret").asText();
+        Run forbidden = raw("context", "header-key", "--server", node.url().toString(), "--token", reader);
+        assertThat(forbidden.exit()).isEqualTo(ExitCodes.UNAUTHORIZED);
+        assertThat(raw("context", "get", "ctx.localhost", "--server", node.url().toString(), "--token", reader).exit()).isZero();
+    }
+
+    /** Runs {@code command} until {@code done} holds (contexts follow the catalog a moment later), at most 10 s. */
+    static Run eventually(Supplier<Run> command, Predicate<Run> done) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        Run run = command.get();
+        while (!done.test(run) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            run = command.get();
+        }
+        return run;
     }
 
     @Test
