@@ -5,9 +5,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d)"
 export TENANTRY_CLIENT_CONFIG="$work/client.json"   # never touch the user's own client config
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 18081)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+gw_port="$(free_port)"
+backend_port="$(free_port)"
 log="$work/up.log"
 cleanup() {
+  [ -n "${backend_pid:-}" ] && kill "$backend_pid" 2>/dev/null || true
   if [ -n "${up_pid:-}" ]; then
     kill -TERM "$up_pid" 2>/dev/null || true
     for _ in $(seq 1 20); do kill -0 "$up_pid" 2>/dev/null || break; sleep 0.5; done
@@ -20,7 +24,7 @@ fail() { echo "quickstart-check: FAILED: $*" >&2; echo "--- up.log" >&2; tail -n
 t() { "$root/tenantry" "$@"; }
 
 cd "$work"
-"$root/tenantry" up --api-port "$port" >"$log" 2>&1 &
+"$root/tenantry" up --api-port "$port" --gateway-port "$gw_port" >"$log" 2>&1 &
 up_pid=$!
 for _ in $(seq 1 120); do
   grep -q "Tenantry is up." "$log" && break
@@ -30,6 +34,7 @@ done
 grep -q "Tenantry is up." "$log" || fail "tenantry up did not come up within 60 s"
 grep -q "Admin token:        tad_" "$log" || fail "up did not print the admin token"
 grep -q "Try:" "$log" || fail "up did not print a first command to try"
+grep -q "Gateway:            http://127.0.0.1:$gw_port" "$log" || fail "up did not print the gateway URL"
 
 t tenant create acme --name "Acme Inc" --wait | grep -q "status:    active" || fail "tenant create --wait"
 t tenant credentials acme | grep -q "user: t_acme" || fail "tenant credentials"
@@ -37,8 +42,25 @@ t op list acme | grep -q "create-tenant  succeeded" || fail "op list"
 t tenant list | grep -q "acme" || fail "tenant list"
 t tenant get acme -o json | grep -q '"slug" : "acme"' || fail "tenant get -o json"
 t domain add acme app.acme.example >/dev/null || fail "domain add"
-t key create acme --name backend | grep -q "secret (shown once" || fail "key create"
+secret="$(t key create acme --name backend -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')" \
+  || fail "key create"
+mkdir -p "$work/site" && echo "hello from acme" > "$work/site/index.html"
+python3 -m http.server "$backend_port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
+backend_pid=$!
+t route set acme / "http://127.0.0.1:$backend_port" >/dev/null || fail "route set"
+gw() { curl -sS -o "$work/body" -w '%{http_code}' "$@"; }
+for _ in $(seq 1 50); do [ "$(gw "http://acme.localhost:$gw_port/" || true)" = 200 ] && break; sleep 0.2; done
+[ "$(gw "http://acme.localhost:$gw_port/")" = 200 ] && grep -q "hello from acme" "$work/body" || fail "gateway route to the backend"
+curl -sSI "http://acme.localhost:$gw_port/" | grep -qi "^ratelimit-limit:" || fail "RateLimit headers"
+[ "$(gw "http://nobody.localhost:$gw_port/")" = 404 ] || fail "unknown host should be 404"
+t route set acme / "http://127.0.0.1:$backend_port" --auth api-key >/dev/null || fail "route set --auth api-key"
+for _ in $(seq 1 50); do [ "$(gw "http://acme.localhost:$gw_port/" || true)" = 401 ] && break; sleep 0.2; done
+[ "$(gw "http://acme.localhost:$gw_port/")" = 401 ] || fail "a key route without a key should be 401"
+[ "$(gw "http://acme.localhost:$gw_port/" -H "X-Api-Key: $secret")" = 200 ] || fail "a key route with the key"
+t context get acme.localhost | grep -q "acme" || fail "context get"
 t tenant suspend acme --reason "unpaid" --wait | grep -q "suspended" || fail "tenant suspend"
+for _ in $(seq 1 50); do [ "$(gw "http://acme.localhost:$gw_port/" -H "X-Api-Key: $secret" || true)" = 403 ] && break; sleep 0.2; done
+[ "$(gw "http://acme.localhost:$gw_port/" -H "X-Api-Key: $secret")" = 403 ] || fail "a suspended tenant should be 403 at the gateway"
 t tenant resume acme --wait | grep -q "status:    active" || fail "tenant resume"
 t audit --tenant acme | grep -q "tenant.create" || fail "audit"
 curl -fsS "http://127.0.0.1:$port/healthz" | grep -q ok || fail "healthz"
