@@ -14,7 +14,8 @@ import java.time.ZoneOffset;
 /**
  * A tenant's plan limits on this gateway node: a token bucket ({@code burst} capacity, refilled at
  * {@code ratePerSecond}) and a daily quota that refills whole at midnight UTC. A plan change
- * reconfigures both in place, keeping what was already spent.
+ * reconfigures both in place: the bucket keeps its tokens, and what was spent of today's quota
+ * stays spent under the new one.
  */
 final class Limiter {
     private final Bucket rate;
@@ -38,9 +39,13 @@ final class Limiter {
             rate.replaceConfiguration(BucketConfiguration.builder().addLimit(rateBandwidth(next)).build(),
                     TokensInheritanceStrategy.AS_IS);
         }
-        if (current.dailyQuota() != next.dailyQuota()) {
+        if (current.dailyQuota() != next.dailyQuota()) { // what was spent today stays spent under the new quota
+            long spent = Math.max(0, current.dailyQuota() - quota.getAvailableTokens());
             quota.replaceConfiguration(BucketConfiguration.builder().addLimit(quotaBandwidth(next)).build(),
-                    TokensInheritanceStrategy.ADDITIVE);
+                    TokensInheritanceStrategy.RESET);
+            if (spent > 0) {
+                quota.tryConsume(Math.min(spent, next.dailyQuota()));
+            }
         }
         limits = next;
     }
