@@ -40,6 +40,8 @@ final class ApiRouter {
     private final Executor handlers;
     private final AdminTokens tokens;
     private final MeterRegistry registry;
+    private static final String QUIET = "tenantry.quiet";
+    private final java.util.concurrent.ConcurrentHashMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A body already in its final form (e.g. a replayed answer, or the Prometheus text). */
     record Raw(String contentType, String text) {}
@@ -75,6 +77,7 @@ final class ApiRouter {
      */
     void handleInline(HttpMethod method, String path, Endpoint endpoint) {
         route(method, path).handler(ctx -> {
+            ctx.put(QUIET, Boolean.TRUE);
             Optional<AdminToken> token = bearer(ctx.request().getHeader("Authorization")).flatMap(tokens::remembered);
             if (token.isEmpty()) {
                 dispatch(ctx, endpoint, true);
@@ -235,10 +238,15 @@ final class ApiRouter {
         }
         long nanos = System.nanoTime() - start;
         String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
-        Timer.builder("tenantry.api.requests").description("Control-plane API requests")
-                .tag("method", ctx.request().method().name()).tag("route", route).tag("status", Integer.toString(status))
+        String method = ctx.request().method().name();
+        timers.computeIfAbsent(method + " " + route + " " + status, k -> Timer.builder("tenantry.api.requests")
+                .description("Control-plane API requests")
+                .tag("method", method).tag("route", route).tag("status", Integer.toString(status))
                 .publishPercentileHistogram(false)
-                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        if (Boolean.TRUE.equals(ctx.get(QUIET)) && status < 500) {
+            return;
+        }
         MDC.put("requestId", ctx.get(Call.REQUEST_ID));
         try {
             ACCESS.atInfo().addKeyValue("method", ctx.request().method().name()).addKeyValue("path", ctx.request().path())

@@ -35,6 +35,7 @@ final class ContextRoutes {
     private final ContextService contexts;
     private final byte[] headerKey;
     private final Executor blocking;
+    private final java.util.Map<String, Serialized> serialized = new java.util.concurrent.ConcurrentHashMap<>();
 
     ContextRoutes(ContextService contexts, byte[] headerKey, Executor blocking) {
         this.contexts = contexts;
@@ -43,6 +44,8 @@ final class ContextRoutes {
     }
 
     void register(ApiRouter r) {
+        // Lookups are the hot path of every service that asks: answered on the event loop, counted in
+        // the metrics but not written to the access log (an access line per lookup would cost more than the lookup).
         r.handleInline(HttpMethod.GET, "/v1/context/by-host/:host", c -> found(contexts.index().byHost(c.path("host")), "host", c.path("host")));
         r.handleInline(HttpMethod.GET, "/v1/context/by-id/:id", c -> found(contexts.index().byId(c.path("id")), "id", c.path("id")));
         r.handleInline(HttpMethod.GET, "/v1/context/by-slug/:slug", c -> found(contexts.index().bySlug(c.path("slug")), "slug", c.path("slug")));
@@ -59,9 +62,31 @@ final class ContextRoutes {
         r.handleStream(HttpMethod.GET, "/v1/context/changes", this::changes);
     }
 
-    private static Reply found(Optional<TenantContext> context, String by, String value) {
-        return Reply.ok(context.orElseThrow(() -> new CatalogException.NotFound("live tenant with the " + by,
-                value.length() > 64 ? value.substring(0, 64) + "…" : value)));
+    private Reply found(Optional<TenantContext> context, String by, String value) {
+        TenantContext found = context.orElseThrow(() -> new CatalogException.NotFound("live tenant with the " + by,
+                value.length() > 64 ? value.substring(0, 64) + "…" : value));
+        return Reply.ok(new ApiRouter.RawJson(json(found)));
+    }
+
+    /** The context as JSON, written once per context version (lookups of a hot tenant cost no serialisation). */
+    private String json(TenantContext context) {
+        Serialized cached = serialized.get(context.id());
+        if (cached != null && cached.context() == context) {
+            return cached.json();
+        }
+        try {
+            String text = ApiRouter.JSON.writeValueAsString(context);
+            if (serialized.size() > 100_000) {
+                serialized.clear(); // bounded: more live tenants than this just serialise more often
+            }
+            serialized.put(context.id(), new Serialized(context, text));
+            return text;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record Serialized(TenantContext context, String json) {
     }
 
     private Map<String, Object> status() {
