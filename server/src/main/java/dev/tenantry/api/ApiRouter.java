@@ -122,6 +122,37 @@ final class ApiRouter {
         });
     }
 
+    /**
+     * The hot path for services that ask "which tenant is this": a context lookup by a caller whose
+     * token was proven moments ago is answered here, before the router, with the same headers and
+     * metrics. Anything else (an unknown token, a miss, another path) goes through the router.
+     */
+    boolean lookUpDirectly(io.vertx.core.http.HttpServerRequest req, ContextRoutes contexts) {
+        String path = req.path();
+        if (req.method() != HttpMethod.GET || path == null || !path.startsWith(ContextRoutes.LOOKUP_PREFIX)) {
+            return false;
+        }
+        Optional<AdminToken> token = bearer(req.getHeader("Authorization")).flatMap(tokens::remembered);
+        if (token.isEmpty()) {
+            return false;
+        }
+        long started = System.nanoTime();
+        ContextRoutes.Lookup lookup = contexts.lookUp(path);
+        if (lookup == null) {
+            return false;
+        }
+        String requestId = Optional.ofNullable(req.getHeader("X-Request-Id")).filter(id -> CLIENT_REQUEST_ID.matcher(id).matches())
+                .orElseGet(ApiRouter::newRequestId);
+        req.response().putHeader("X-Request-Id", requestId).putHeader("Cache-Control", "no-store")
+                .putHeader("Content-Type", "application/json").end(lookup.json());
+        timers.computeIfAbsent("GET " + lookup.route() + " 200", k -> Timer.builder("tenantry.api.requests")
+                .description("Control-plane API requests")
+                .tag("method", "GET").tag("route", lookup.route()).tag("status", "200")
+                .publishPercentileHistogram(false)
+                .register(registry)).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        return true;
+    }
+
     /** Opens a response stream on the event loop. */
     interface StreamEndpoint {
         void open(Call call, HttpServerResponse response);

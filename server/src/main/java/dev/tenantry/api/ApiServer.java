@@ -38,12 +38,18 @@ public final class ApiServer implements AutoCloseable {
         new AuditRoutes(catalog).register(router);
         new TokenRoutes(catalog).register(router);
         new RouteTableRoutes(catalog).register(router);
-        new ContextRoutes(contexts, headerKey, handlers).register(router);
+        ContextRoutes contextRoutes = new ContextRoutes(contexts, headerKey, handlers);
+        contextRoutes.register(router);
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host()).setPort(settings.port())
                 .setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
                 .setIdleTimeout(120);
-        HttpServer server = vertx.createHttpServer(options).requestHandler(router.router()).listen().await();
+        io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> routed = router.router();
+        HttpServer server = vertx.createHttpServer(options).requestHandler(req -> {
+            if (!router.lookUpDirectly(req, contextRoutes)) {
+                routed.handle(req);
+            }
+        }).listen().await();
         return new ApiServer(server, router);
     }
 

@@ -62,6 +62,39 @@ final class ContextRoutes {
         r.handleStream(HttpMethod.GET, "/v1/context/changes", this::changes);
     }
 
+    static final String LOOKUP_PREFIX = "/v1/context/by-";
+    private static final String BY_HOST = "/v1/context/by-host/";
+    private static final String BY_ID = "/v1/context/by-id/";
+    private static final String BY_SLUG = "/v1/context/by-slug/";
+
+    /** A found context's JSON and the route template it was found by (for the metrics). */
+    record Lookup(String route, String json) {
+    }
+
+    /** The context a lookup path names, or null when the path is not a lookup or nothing is found. */
+    Lookup lookUp(String path) {
+        TenantContext found;
+        String route;
+        if (path.startsWith(BY_HOST)) {
+            found = contexts.index().host(decoded(path, BY_HOST));
+            route = "/v1/context/by-host/:host";
+        } else if (path.startsWith(BY_ID)) {
+            found = contexts.index().byId(decoded(path, BY_ID)).orElse(null);
+            route = "/v1/context/by-id/:id";
+        } else if (path.startsWith(BY_SLUG)) {
+            found = contexts.index().bySlug(decoded(path, BY_SLUG)).orElse(null);
+            route = "/v1/context/by-slug/:slug";
+        } else {
+            return null;
+        }
+        return found == null ? null : new Lookup(route, json(found));
+    }
+
+    private static String decoded(String path, String prefix) {
+        String rest = path.substring(prefix.length());
+        return rest.indexOf('%') < 0 ? rest : java.net.URLDecoder.decode(rest.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private Reply found(Optional<TenantContext> context, String by, String value) {
         TenantContext found = context.orElseThrow(() -> new CatalogException.NotFound("live tenant with the " + by,
                 value.length() > 64 ? value.substring(0, 64) + "…" : value));
