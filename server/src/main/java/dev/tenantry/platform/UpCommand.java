@@ -90,15 +90,20 @@ final class UpCommand implements Callable<Integer> {
                     + node.config().baseDomain() + ":" + node.gateway().orElseThrow().port() + ")"));
             out.println("  Data directory:     " + node.config().dataDir());
             out.println("  Database:           " + (node.embeddedDatabase() ? "embedded PostgreSQL in " + node.config().dataDir().resolve("postgres") : "external"));
-            out.println("  Redis for tenants:  " + node.redisDescription().orElse(
-                    "none (install redis-server or pass --redis-url to give each tenant a Redis user)"));
-            if (node.bootstrapToken().isPresent()) {
-                out.println("  Admin token:        " + node.bootstrapToken().get());
-                out.println("                      (shown this once; " + (cliReady ? "saved for the CLI in " + clientConfig : "store it now") + ")");
-            } else if (cliReady) {
-                out.println("  Admin token:        the one printed on first start, saved for the CLI in " + clientConfig);
+            if (node.apiUrl().isEmpty()) { // a data-plane node: no provisioning, no tokens to show
+                out.println("  Health and metrics: http://" + (node.config().bind().equals("0.0.0.0") ? "127.0.0.1" : node.config().bind())
+                        + ":" + node.config().apiPort() + "/healthz, /readyz, /metrics");
             } else {
-                out.println("  Admin token:        the one printed on first start (pass it with --token or TENANTRY_TOKEN)");
+                out.println("  Redis for tenants:  " + node.redisDescription().orElse(
+                        "none (install redis-server or pass --redis-url to give each tenant a Redis user)"));
+                if (node.bootstrapToken().isPresent()) {
+                    out.println("  Admin token:        " + node.bootstrapToken().get());
+                    out.println("                      (shown this once; " + (cliReady ? "saved for the CLI in " + clientConfig : "store it now") + ")");
+                } else if (cliReady) {
+                    out.println("  Admin token:        the one printed on first start, saved for the CLI in " + clientConfig);
+                } else {
+                    out.println("  Admin token:        the one printed on first start (pass it with --token or TENANTRY_TOKEN)");
+                }
             }
             out.println();
             if (node.apiUrl().isPresent()) {
