@@ -166,13 +166,16 @@ public final class FeedFollower implements AutoCloseable {
 
     private void catchUp(Connection c) throws SQLException {
         while (running) {
+            // The newest number first, then the changes: a change numbered up to it was committed
+            // before it was read, so an empty answer can only mean the changes were pruned.
+            long last = ContextFeed.lastSeq(c);
+            if (last <= index.seq()) {
+                return;
+            }
             List<ContextChange> changes = ContextFeed.changesAfter(c, index.seq(), BATCH);
             if (changes.isEmpty()) {
-                if (ContextFeed.lastSeq(c) > index.seq()) { // the changes we need were pruned
-                    loadSnapshot(c);
-                    continue;
-                }
-                return;
+                loadSnapshot(c);
+                continue;
             }
             for (ContextChange change : changes) {
                 switch (index.apply(change)) {
@@ -183,9 +186,6 @@ public final class FeedFollower implements AutoCloseable {
                         return;
                     }
                 }
-            }
-            if (changes.size() < BATCH) {
-                return;
             }
         }
     }
