@@ -63,7 +63,7 @@ create function context_tenant_body(t uuid) returns jsonb language sql stable as
         'id', tn.id, 'slug', tn.slug, 'name', tn.display_name, 'status', tn.status,
         'statusReason', tn.status_reason, 'plan', tn.plan, 'tier', tn.tier, 'region', tn.region,
         'labels', tn.labels, 'version', tn.version,
-        'hostnames', coalesce((select jsonb_agg(d.hostname order by d.kind, d.hostname)
+        'hostnames', coalesce((select jsonb_agg(d.hostname order by d.kind = 'default' desc, d.hostname)
                                from domains d where d.tenant_id = tn.id), '[]'::jsonb),
         'apiKeys', coalesce((select jsonb_agg(jsonb_build_object(
                                  'id', k.id, 'prefix', k.prefix, 'hash', encode(k.hash, 'hex'),

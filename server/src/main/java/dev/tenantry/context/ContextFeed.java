@@ -18,7 +18,7 @@ import java.util.List;
 
 /** Reads and maintains the change feed on one connection (plain JDBC: the follower owns its session). */
 public final class ContextFeed {
-    /** The channel the catalog's triggers notify with each new change's number. */
+    /** The channel the catalog's triggers notify (no payload, once per transaction) when changes commit. */
     public static final String CHANNEL = "tenantry_context";
     private static final ObjectMapper JSON = new ObjectMapper();
 

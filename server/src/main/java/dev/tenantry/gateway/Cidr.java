@@ -12,7 +12,7 @@ public record Cidr(byte[] network, int bits, String text) {
         String t = text.strip();
         int slash = t.indexOf('/');
         String address = slash < 0 ? t : t.substring(0, slash);
-        if (address.isEmpty() || !(address.indexOf(':') >= 0 || address.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
+        if (address.isEmpty() || !(address.indexOf(':') >= 0 || ipv4(address))) {
             throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR block");
         }
         byte[] bytes;
@@ -32,6 +32,19 @@ public record Cidr(byte[] network, int bits, String text) {
             throw new IllegalArgumentException("'" + text + "' has a prefix length outside 0.." + max);
         }
         return new Cidr(bytes, bits, t);
+    }
+
+    private static boolean ipv4(String address) {
+        String[] parts = address.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit) || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether the address (an IP literal) is inside this block. */

@@ -63,8 +63,11 @@ public final class Gateway implements AutoCloseable {
         index.addListener((before, after) -> {
             if (after == null && before != null) {
                 shared.states.remove(before.id());
+            } else if (after != null && hasHealthChecks(after)) {
+                shared.state(after); // compile now, so its upstreams' health is known before the first request
             }
         });
+        index.tenants().stream().filter(Gateway::hasHealthChecks).forEach(shared::state);
         List<String> deployments = new ArrayList<>();
         try {
             // One server per event loop, all on one port (Vert.x shares it; port 0 picks one free port for all).
@@ -76,6 +79,10 @@ public final class Gateway implements AutoCloseable {
             upstreams.close();
             throw e;
         }
+    }
+
+    private static boolean hasHealthChecks(TenantContext context) {
+        return context.routes().stream().anyMatch(r -> r.healthCheck() != null);
     }
 
     /** The port the gateway listens on. */

@@ -247,9 +247,11 @@ final class GatewayVerticle extends VerticleBase {
         }
         out.set(HttpHeaders.HOST, upstream.hostHeader);
         String remote = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-        String priorFor = trusted(req) ? req.getHeader("X-Forwarded-For") : null;
+        boolean fromTrustedProxy = trusted(req);
+        String priorFor = fromTrustedProxy ? req.getHeader("X-Forwarded-For") : null;
         out.set("X-Forwarded-For", priorFor == null ? remote : priorFor + ", " + remote);
-        out.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
+        String priorProto = fromTrustedProxy ? req.getHeader("X-Forwarded-Proto") : null; // e.g. a TLS-terminating front proxy
+        out.set("X-Forwarded-Proto", priorProto != null ? priorProto : req.scheme() == null ? "http" : req.scheme());
         String host = req.getHeader(HttpHeaders.HOST);
         if (host != null) {
             out.set("X-Forwarded-Host", host);
@@ -420,8 +422,8 @@ final class GatewayVerticle extends VerticleBase {
     }
 
     private static void relayFrames(ServerWebSocket front, WebSocket back, Upstream upstream) {
-        front.frameHandler(frame -> forwardFrame(frame, back));
-        back.frameHandler(frame -> forwardFrame(frame, front));
+        front.frameHandler(frame -> forwardFrame(frame, front, back));
+        back.frameHandler(frame -> forwardFrame(frame, back, front));
         front.closeHandler(v -> {
             upstream.inFlight.decrementAndGet();
             Short code = front.closeStatusCode();
@@ -435,9 +437,14 @@ final class GatewayVerticle extends VerticleBase {
         back.exceptionHandler(e -> front.close());
     }
 
-    private static void forwardFrame(WebSocketFrame frame, io.vertx.core.http.WebSocketBase to) {
+    /** Relays a data frame; a reader that falls behind pauses the sender until it drains (back-pressure). */
+    private static void forwardFrame(WebSocketFrame frame, io.vertx.core.http.WebSocketBase from, io.vertx.core.http.WebSocketBase to) {
         if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
             to.writeFrame(frame);
+            if (to.writeQueueFull()) {
+                from.pause();
+                to.drainHandler(v -> from.resume());
+            }
         }
     }
 }

@@ -39,17 +39,25 @@ final class ManagementServer implements AutoCloseable {
             case "/healthz" -> json(req, 200, "{\"status\":\"ok\"}");
             case "/readyz" -> {
                 boolean ready = contexts.follower().connected() && databaseUp.getAsBoolean();
+                if (!ready) {
+                    req.response().putHeader("Retry-After", "5");
+                }
                 json(req, ready ? 200 : 503, ready ? "{\"status\":\"ready\"}"
-                        : "{\"status\":\"not ready\",\"detail\":\"the catalog database or its change feed is unreachable\"}");
+                        : "{\"status\":\"not ready\",\"reason\":\"the catalog database or its change feed is unreachable\"}");
             }
             case "/metrics" -> req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                     .end(metrics.scrape());
             case "/v1/context/status" -> json(req, 200, "{\"seq\":" + contexts.index().seq() + ",\"tenants\":"
                     + contexts.index().size() + ",\"connected\":" + contexts.follower().connected() + ",\"snapshots\":"
-                    + contexts.follower().snapshots() + ",\"reconnects\":" + contexts.follower().reconnects() + "}");
+                    + contexts.follower().snapshots() + ",\"reconnects\":" + contexts.follower().reconnects() + ",\"lastError\":"
+                    + contexts.follower().lastError().map(ManagementServer::quoted).orElse("null") + "}");
             default -> json(req, 404, "{\"type\":\"/problems/not-found\",\"title\":\"Not found\",\"status\":404,"
                     + "\"detail\":\"this node runs no API; it answers /healthz, /readyz, /metrics and /v1/context/status\"}");
         }
+    }
+
+    private static String quoted(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"").replaceAll("[\\x00-\\x1f]", " ") + "\"";
     }
 
     private static void json(HttpServerRequest req, int status, String body) {

@@ -169,13 +169,13 @@ public final class ContextIndex {
     private void applyTenant(State s, ContextChange change) {
         TenantContext before = s.byId.get(change.key());
         TenantContext after = null;
-        if (before != null) {
-            remove(s, before);
-        }
         if (change.body() != null && !change.body().isNull()) {
             TenantContext parsed = JSON.convertValue(change.body(), TenantContext.class);
             after = parsed.withLimits(s.plans.get(parsed.plan()));
             put(s, after);
+        }
+        if (before != null) {
+            remove(s, before); // after the new entries are in: a reader never finds the tenant missing
         }
         fire(before, after);
     }
@@ -196,8 +196,8 @@ public final class ContextIndex {
         Map<TenantContext, TenantContext> changed = new HashMap<>();
         for (TenantContext tenant : affected) {
             TenantContext now = tenant.withLimits(plan);
-            remove(s, tenant);
             put(s, now);
+            remove(s, tenant);
             changed.put(tenant, now);
         }
         changed.forEach(this::fire);
@@ -214,6 +214,7 @@ public final class ContextIndex {
         }
     }
 
+    /** Removes the entries that still point at this instance (a newer instance's entries stay). */
     private static void remove(State s, TenantContext tenant) {
         s.byId.remove(tenant.id(), tenant);
         s.bySlug.remove(tenant.slug(), tenant);

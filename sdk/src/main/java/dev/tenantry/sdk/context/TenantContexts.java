@@ -19,7 +19,7 @@ import java.util.random.RandomGenerator;
  * reloads the snapshot. Lookups answer from what was last loaded, also while the node is away.
  *
  * <pre>{@code
- * TenantContexts contexts = TenantContexts.connect(URI.create("https://tenantry.internal:8080"), token);
+ * TenantContexts contexts = TenantContexts.connect(URI.create("https://tenantry.internal:8081"), token);
  * contexts.awaitReady(Duration.ofSeconds(10));
  * Optional<TenantContext> tenant = contexts.byHost(request.host());
  * }</pre>
