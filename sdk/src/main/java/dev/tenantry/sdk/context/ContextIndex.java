@@ -214,19 +214,23 @@ public final class ContextIndex {
         }
     }
 
-    /** Removes the entries that still point at this instance (a newer instance's entries stay). */
+    /**
+     * Removes the entries that still point at this very instance: a newer instance's entries stay,
+     * even when it is equal in content (records compare by value, so this compares identity).
+     */
     private static void remove(State s, TenantContext tenant) {
-        s.byId.remove(tenant.id(), tenant);
-        s.bySlug.remove(tenant.slug(), tenant);
+        removeIfSame(s.byId, tenant.id(), tenant);
+        removeIfSame(s.bySlug, tenant.slug(), tenant);
         for (String host : tenant.hostnames()) {
-            s.byHost.remove(normalizeHost(host), tenant);
+            removeIfSame(s.byHost, normalizeHost(host), tenant);
         }
         for (TenantContext.ApiKey key : tenant.apiKeys()) {
-            KeyEntry entry = s.byKeyPrefix.get(key.prefix());
-            if (entry != null && entry.tenant() == tenant) {
-                s.byKeyPrefix.remove(key.prefix());
-            }
+            s.byKeyPrefix.computeIfPresent(key.prefix(), (k, entry) -> entry.tenant() == tenant ? null : entry);
         }
+    }
+
+    private static void removeIfSame(Map<String, TenantContext> map, String key, TenantContext tenant) {
+        map.computeIfPresent(key, (k, current) -> current == tenant ? null : current);
     }
 
     private void fire(TenantContext before, TenantContext after) {

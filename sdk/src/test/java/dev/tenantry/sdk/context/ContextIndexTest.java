@@ -36,7 +36,16 @@ class ContextIndexTest {
         ObjectNode plan = JSON.createObjectNode().put("name", "free").put("tier", "pool").put("ratePerSecond", 1).put("burst", 5);
         assertThat(index.apply(new ContextChange(12, ContextChange.PLAN, "free", plan))).isEqualTo(ContextIndex.Applied.APPLIED);
         assertThat(index.byHost("acme.localhost").orElseThrow().limits().burst()).isEqualTo(5);
-        assertThat(index.apply(new ContextChange(13, ContextChange.TENANT, "t1", null))).isEqualTo(ContextIndex.Applied.APPLIED);
+        // The same plan again, and the same tenant again: equal in content, still there afterwards.
+        assertThat(index.apply(new ContextChange(13, ContextChange.PLAN, "free", plan))).isEqualTo(ContextIndex.Applied.APPLIED);
+        assertThat(index.apply(new ContextChange(14, ContextChange.TENANT, "t1", tenant("t1", "acme", 1, "acme.localhost", "shop.acme.com"))))
+                .isEqualTo(ContextIndex.Applied.APPLIED);
+        assertThat(index.apply(new ContextChange(15, ContextChange.TENANT, "t1", tenant("t1", "acme", 1, "acme.localhost", "shop.acme.com"))))
+                .isEqualTo(ContextIndex.Applied.APPLIED);
+        assertThat(index.byHost("acme.localhost")).isPresent();
+        assertThat(index.bySlug("acme")).isPresent();
+        assertThat(index.byId("t1")).isPresent();
+        assertThat(index.apply(new ContextChange(16, ContextChange.TENANT, "t1", null))).isEqualTo(ContextIndex.Applied.APPLIED);
         assertThat(index.byHost("acme.localhost")).isEmpty();
         assertThat(index.size()).isZero();
     }
