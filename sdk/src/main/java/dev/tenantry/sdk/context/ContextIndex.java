@@ -100,17 +100,25 @@ public final class ContextIndex {
         listeners.remove(listener);
     }
 
-    /** Lower-cased, without port or trailing dot. */
+    /** Lower-cased, without port or trailing dot; one pass, at most one new string. */
     public static String normalizeHost(String host) {
-        String h = host;
-        int colon = h.lastIndexOf(':');
-        if (colon >= 0 && h.indexOf(']') < colon) {
-            h = h.substring(0, colon);
+        int end = host.length();
+        int colon = host.lastIndexOf(':');
+        if (colon >= 0 && host.indexOf(']') < colon) {
+            end = colon;
         }
-        if (h.endsWith(".")) {
-            h = h.substring(0, h.length() - 1);
+        if (end > 0 && host.charAt(end - 1) == '.') {
+            end--;
         }
-        return h.toLowerCase(java.util.Locale.ROOT);
+        boolean upper = false;
+        for (int i = 0; i < end && !upper; i++) {
+            char c = host.charAt(i);
+            upper = c >= 'A' && c <= 'Z' || c > 127;
+        }
+        if (!upper) {
+            return end == host.length() ? host : host.substring(0, end);
+        }
+        return host.substring(0, end).toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Every plan and tenant as of {@link #seq}, consistent (no change is applied meanwhile). */

@@ -193,7 +193,7 @@ class TenantContextsTest {
 
     @Test
     void heartbeats_keep_the_stream_and_silence_past_the_read_timeout_drops_it() throws InterruptedException {
-        Duration readTimeout = Duration.ofMillis(500);
+        Duration readTimeout = Duration.ofMillis(1_500);
         contexts = start(TenantContexts.builder(server.uri(), FeedServer.TOKEN).readTimeout(readTimeout));
         FeedServer.Stream first = server.nextStream();
         for (int i = 0; i < 8; i++) {
