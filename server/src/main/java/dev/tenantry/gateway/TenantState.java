@@ -26,6 +26,8 @@ final class TenantState {
     final Limiter limiter;
     final GatewayMetrics.Meters meters;
     private volatile Signed signed;
+    /** Secrets already proven against this state's keys (a new state, e.g. after a revocation, starts empty). */
+    private final Map<String, Key> proven = new java.util.concurrent.ConcurrentHashMap<>();
 
     private record Signed(long second, String value) {
     }
@@ -122,11 +124,18 @@ final class TenantState {
         if (secret == null || secret.length() != 3 + 10 + 1 + 32 || !secret.startsWith("tk_") || secret.charAt(13) != '_') {
             return null;
         }
+        Key known = proven.get(secret);
+        if (known != null) {
+            return known.expired(nowMillis) ? null : known;
+        }
         Key key = keys.get(secret.substring(3, 13));
-        if (key == null || key.expired(nowMillis)) {
+        if (key == null || key.expired(nowMillis) || !MessageDigest.isEqual(sha256(secret), key.hash())) {
             return null;
         }
-        return MessageDigest.isEqual(sha256(secret), key.hash()) ? key : null;
+        if (proven.size() < 1_024) { // bounded: a tenant with more live keys in use just hashes more often
+            proven.put(secret, key);
+        }
+        return key;
     }
 
     private static byte[] sha256(String secret) {
