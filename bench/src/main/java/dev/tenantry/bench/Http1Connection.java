@@ -21,7 +21,8 @@ final class Http1Connection implements AutoCloseable {
     private static final int MAX_HEADER_BYTES = 64 * 1024;
 
     private final InetSocketAddress address;
-    private final String fixedHeaders;
+    private final String hostHeader;
+    private final String otherHeaders;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
@@ -33,14 +34,20 @@ final class Http1Connection implements AutoCloseable {
 
     Http1Connection(InetSocketAddress address, String bearerToken) {
         this.address = address;
-        this.fixedHeaders = "Host: " + address.getHostString() + ":" + address.getPort() + "\r\n"
-                + (bearerToken == null ? "" : "Authorization: Bearer " + bearerToken + "\r\n")
+        this.hostHeader = address.getHostString() + ":" + address.getPort();
+        this.otherHeaders = (bearerToken == null ? "" : "Authorization: Bearer " + bearerToken + "\r\n")
                 + "User-Agent: tenantry-bench\r\n";
     }
 
     /** GET; the status, the body too when {@code keepBody}. A reused connection found closed is reopened once. */
     Response get(String path, boolean keepBody) throws IOException {
-        byte[] request = ("GET " + path + " HTTP/1.1\r\n" + fixedHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        return get(path, hostHeader, keepBody);
+    }
+
+    /** GET with this {@code Host} header instead of the server's address (a gateway picks the tenant by it). */
+    Response get(String path, String host, boolean keepBody) throws IOException {
+        byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + otherHeaders + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
         boolean reused = socket != null;
         try {
             return exchange(request, keepBody);
@@ -56,7 +63,7 @@ final class Http1Connection implements AutoCloseable {
     /** POST of a JSON body (never retried: it is not idempotent). */
     Response postJson(String path, String json, boolean keepBody) throws IOException {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        byte[] head = ("POST " + path + " HTTP/1.1\r\n" + fixedHeaders
+        byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n" + otherHeaders
                 + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
         byte[] request = new byte[head.length + body.length];

@@ -51,6 +51,8 @@ final class GatewayVerticle extends VerticleBase {
             "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept");
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+    /** Bodies up to this size (with a Content-Length) are relayed whole rather than streamed. */
+    private static final int SMALL_BODY = 16 * 1024;
     private final Gateway.Shared shared;
     private final String tenantHeader;
     private String forwardedPort;
@@ -353,6 +355,23 @@ final class GatewayVerticle extends VerticleBase {
         }
         Answers.rateLimitHeaders(headers, verdict);
         int status = upstreamResponse.statusCode();
+        upstreamResponse.exceptionHandler(e -> { }); // the pipe's outcome below handles failures
+        String length = upstreamResponse.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null && length.length() <= 5 && Integer.parseInt(length) <= SMALL_BODY) {
+            // A small body of known length: take it whole and answer in one write (as nginx's proxy buffering does).
+            upstreamResponse.body().onComplete(body -> {
+                upstream.inFlight.decrementAndGet();
+                if (body.failed()) {
+                    upstreamRequest.reset();
+                    res.reset();
+                    state.meters.record(502, System.nanoTime() - started, req.bytesRead(), 0);
+                    return;
+                }
+                res.end(body.result());
+                state.meters.record(status, System.nanoTime() - started, req.bytesRead(), body.result().length());
+            });
+            return;
+        }
         upstreamResponse.pipe().endOnFailure(false).to(res).onComplete(piped -> {
             upstream.inFlight.decrementAndGet();
             if (piped.failed()) { // the upstream died mid-response, or the client left: cut the other side too

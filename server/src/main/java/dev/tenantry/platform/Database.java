@@ -28,6 +28,14 @@ public final class Database implements AutoCloseable {
 
     /** Connects, migrates the schema to the newest version, and returns the pool. */
     public static Database connect(String jdbcUrl, String user, String password, int poolSize) {
+        return connect(jdbcUrl, user, password, poolSize, true);
+    }
+
+    /**
+     * Connects; with {@code migrate} the schema is brought to the newest version, without it (a
+     * data-plane node, which only reads) it must already hold the tenant-context feed.
+     */
+    public static Database connect(String jdbcUrl, String user, String password, int poolSize, boolean migrate) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
         config.setUsername(user);
@@ -43,12 +51,28 @@ public final class Database implements AutoCloseable {
             throw new PlatformException.DatabaseUnavailable("cannot connect to the catalog database at " + jdbcUrl + ": " + rootMessage(e), e);
         }
         try {
-            migrate(pool);
+            if (migrate) {
+                migrate(pool);
+            } else {
+                requireSchema(pool, jdbcUrl);
+            }
+        } catch (PlatformException e) {
+            pool.close();
+            throw e;
         } catch (RuntimeException e) {
             pool.close();
             throw new PlatformException.DatabaseUnavailable("cannot migrate the catalog schema at " + jdbcUrl + ": " + rootMessage(e), e);
         }
         return new Database(pool, jdbcUrl, user, password);
+    }
+
+    private static void requireSchema(DataSource dataSource, String jdbcUrl) {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.executeQuery("select last from context_sequence").close();
+        } catch (SQLException e) {
+            throw new PlatformException.DatabaseUnavailable("the catalog at " + jdbcUrl + " has no tenant-context feed yet ("
+                    + e.getMessage() + "): start a node with the api or scheduler role first, it migrates the schema", e);
+        }
     }
 
     private static void migrate(DataSource dataSource) {

@@ -111,7 +111,9 @@ public final class Node implements AutoCloseable {
                 ? Optional.of(Wiring.provisioning(config, localServices, embedded, database, catalog, clock, masterKey, resources))
                 : Optional.empty();
         PrometheusMeterRegistry metrics = metrics();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
+                .setPreferNativeTransport(true)); // epoll where available (Linux x86-64), else Java NIO
+        LOG.atInfo().addKeyValue("nativeTransport", vertx.isNativeTransportEnabled()).log("event loops ready");
         resources.push(() -> vertx.close().await());
         Optional<ContextService> contexts = Optional.empty();
         if (api || gateway) {
@@ -179,8 +181,10 @@ public final class Node implements AutoCloseable {
 
     private static Database connect(Config config, Optional<EmbeddedDatabase> embedded) {
         if (embedded.isEmpty()) {
+            // A data-plane node only reads the catalog: it leaves the schema to the control plane.
+            boolean controlPlane = config.runs(Config.Role.API) || config.runs(Config.Role.SCHEDULER);
             return Database.connect(config.databaseUrl().orElseThrow(), config.databaseUser().orElse("postgres"),
-                    config.databasePassword().orElse(""), config.databasePoolSize());
+                    config.databasePassword().orElse(""), controlPlane ? config.databasePoolSize() : 2, controlPlane);
         }
         Database.ensureDatabase(embedded.get().jdbcUrl("postgres"), embedded.get().user(), "", "tenantry");
         return Database.connect(embedded.get().jdbcUrl("tenantry"), embedded.get().user(), "", config.databasePoolSize());
