@@ -81,8 +81,9 @@ record NodeUnderTest(String name, long pid, InetSocketAddress management, InetSo
             String[] args = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
                     StandardCharsets.UTF_8).split("\0");
             List<String> options = new ArrayList<>();
+            String root = Path.of("").toAbsolutePath() + "/"; // shown relative: results name no machine's paths
             for (int i = 1; i < args.length && !args[i].equals("-jar"); i++) {
-                options.add(args[i]);
+                options.add(args[i].replace(root, ""));
             }
             return String.join(" ", options);
         } catch (IOException | RuntimeException e) {
