@@ -99,7 +99,9 @@ final class GatewayVerticle extends VerticleBase {
 
     private void handle(HttpServerRequest req) {
         long started = System.nanoTime();
-        req.pause(); // the body waits until an upstream is ready for it
+        if (hasBody(req)) {
+            req.pause(); // the body waits until an upstream is ready for it (bodiless requests are not paused:
+        }                // pausing and resuming a connection's reads costs two system calls per request)
         TenantContext context = resolve(req);
         if (context == null) {
             shared.metrics.unknownHost();
@@ -114,6 +116,11 @@ final class GatewayVerticle extends VerticleBase {
             case "failed" -> record(state, started, Answers.unavailable(req));
             default -> Answers.notFound(req); // deleting: gone as far as its users are concerned
         }
+    }
+
+    private static boolean hasBody(HttpServerRequest req) {
+        String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+        return req.getHeader(HttpHeaders.TRANSFER_ENCODING) != null || (length != null && !length.equals("0"));
     }
 
     /** By the trusted front proxy's header (only from its addresses), else by the Host header. */
@@ -309,12 +316,7 @@ final class GatewayVerticle extends VerticleBase {
                 upstreamRequest.setChunked(true);
             }
             Future<HttpClientResponse> response;
-            if (hasBody) {
-                response = upstreamRequest.send(req);
-            } else {
-                response = upstreamRequest.send();
-                req.resume();
-            }
+            response = hasBody ? upstreamRequest.send(req) : upstreamRequest.send();
             response.onComplete(answered -> {
                 if (answered.failed()) {
                     upstream.inFlight.decrementAndGet();
