@@ -99,9 +99,9 @@ final class GatewayVerticle extends VerticleBase {
 
     private void handle(HttpServerRequest req) {
         long started = System.nanoTime();
-        if (hasBody(req)) {
-            req.pause(); // the body waits until an upstream is ready for it (bodiless requests are not paused:
-        }                // pausing and resuming a connection's reads costs two system calls per request)
+        if (hasBody(req) || req.getHeader(HttpHeaders.UPGRADE) != null) {
+            req.pause(); // the body (or the upgrade) waits until an upstream is ready for it; bodiless requests
+        }                // are not paused: pausing and resuming a connection's reads costs system calls
         TenantContext context = resolve(req);
         if (context == null) {
             shared.metrics.unknownHost();
