@@ -43,7 +43,9 @@ public final class ApiServer implements AutoCloseable {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host()).setPort(settings.port())
                 .setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
-                .setIdleTimeout(120);
+                .setIdleTimeout(120)
+                // HTTP/1.1 only: a client's h2c upgrade offer is declined (answered in HTTP/1.1), never half-taken.
+                .setHttp2ClearTextEnabled(false);
         io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> routed = router.router();
         HttpServer server = vertx.createHttpServer(options).requestHandler(req -> {
             if (!router.lookUpDirectly(req, contextRoutes)) {

@@ -46,9 +46,9 @@ final class ContextRoutes {
     void register(ApiRouter r) {
         // Lookups are the hot path of every service that asks: answered on the event loop, counted in
         // the metrics but not written to the access log (an access line per lookup would cost more than the lookup).
-        r.handleInline(HttpMethod.GET, "/v1/context/by-host/:host", c -> found(contexts.index().byHost(c.path("host")), "host", c.path("host")));
-        r.handleInline(HttpMethod.GET, "/v1/context/by-id/:id", c -> found(contexts.index().byId(c.path("id")), "id", c.path("id")));
-        r.handleInline(HttpMethod.GET, "/v1/context/by-slug/:slug", c -> found(contexts.index().bySlug(c.path("slug")), "slug", c.path("slug")));
+        r.handleInline(HttpMethod.GET, "/v1/context/by-host/:host", c -> found("host", c.path("host")));
+        r.handleInline(HttpMethod.GET, "/v1/context/by-id/:id", c -> found("id", c.path("id")));
+        r.handleInline(HttpMethod.GET, "/v1/context/by-slug/:slug", c -> found("slug", c.path("slug")));
         r.handle(HttpMethod.GET, "/v1/context/snapshot", c -> Reply.ok(contexts.index().snapshot()));
         r.handle(HttpMethod.GET, "/v1/context/status", c -> Reply.ok(status()));
         r.handle(HttpMethod.POST, "/v1/context/resync", this::resync);
@@ -63,9 +63,6 @@ final class ContextRoutes {
     }
 
     static final String LOOKUP_PREFIX = "/v1/context/by-";
-    private static final String BY_HOST = "/v1/context/by-host/";
-    private static final String BY_ID = "/v1/context/by-id/";
-    private static final String BY_SLUG = "/v1/context/by-slug/";
 
     /** A found context's JSON and the route template it was found by (for the metrics). */
     record Lookup(String route, String json) {
@@ -73,21 +70,28 @@ final class ContextRoutes {
 
     /** The context a lookup path names, or null when the path is not a lookup or nothing is found. */
     Lookup lookUp(String path) {
-        TenantContext found;
-        String route;
-        if (path.startsWith(BY_HOST)) {
-            found = contexts.index().host(decoded(path, BY_HOST));
-            route = "/v1/context/by-host/:host";
-        } else if (path.startsWith(BY_ID)) {
-            found = contexts.index().byId(decoded(path, BY_ID)).orElse(null);
-            route = "/v1/context/by-id/:id";
-        } else if (path.startsWith(BY_SLUG)) {
-            found = contexts.index().bySlug(decoded(path, BY_SLUG)).orElse(null);
-            route = "/v1/context/by-slug/:slug";
-        } else {
-            return null;
+        for (String[] lookup : LOOKUPS) {
+            if (path.startsWith(lookup[1])) {
+                TenantContext found = find(lookup[0], decoded(path, lookup[1]));
+                return found == null ? null : new Lookup(lookup[2], json(found));
+            }
         }
-        return found == null ? null : new Lookup(route, json(found));
+        return null;
+    }
+
+    /** By what, the path prefix, the route template (for the metrics). */
+    private static final String[][] LOOKUPS = {
+        {"host", LOOKUP_PREFIX + "host/", LOOKUP_PREFIX + "host/:host"},
+        {"id", LOOKUP_PREFIX + "id/", LOOKUP_PREFIX + "id/:id"},
+        {"slug", LOOKUP_PREFIX + "slug/", LOOKUP_PREFIX + "slug/:slug"}};
+
+    /** The live tenant with this host (any case, with or without a port), id or slug; null when none. */
+    private TenantContext find(String by, String value) {
+        return switch (by) {
+            case "host" -> contexts.index().host(value);
+            case "id" -> contexts.index().byId(value).orElse(null);
+            default -> contexts.index().bySlug(value).orElse(null);
+        };
     }
 
     private static String decoded(String path, String prefix) {
@@ -95,9 +99,11 @@ final class ContextRoutes {
         return rest.indexOf('%') < 0 ? rest : java.net.URLDecoder.decode(rest.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private Reply found(Optional<TenantContext> context, String by, String value) {
-        TenantContext found = context.orElseThrow(() -> new CatalogException.NotFound("live tenant with the " + by,
-                value.length() > 64 ? value.substring(0, 64) + "…" : value));
+    private Reply found(String by, String value) {
+        TenantContext found = find(by, value);
+        if (found == null) {
+            throw new CatalogException.NotFound("live tenant with the " + by, value.length() > 64 ? value.substring(0, 64) + "…" : value);
+        }
         return Reply.ok(new ApiRouter.RawJson(json(found)));
     }
 

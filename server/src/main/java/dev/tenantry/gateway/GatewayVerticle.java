@@ -84,7 +84,8 @@ final class GatewayVerticle extends VerticleBase {
                 .setMaxHeaderSize(s.maxHeaderBytes()).setMaxInitialLineLength(8 * 1024)
                 .setIdleTimeout((int) Math.max(1, s.idleTimeout().toSeconds())).setTcpNoDelay(true)
                 .setHandle100ContinueAutomatically(true).setCompressionSupported(false)
-                .setMaxWebSocketFrameSize(1 << 20).setMaxWebSocketMessageSize(16 << 20));
+                .setMaxWebSocketFrameSize(1 << 20).setMaxWebSocketMessageSize(16 << 20)
+                .setHttp2ClearTextEnabled(false)); // HTTP/1.1 to clients for now: h2c upgrade offers are declined
         server.requestHandler(this::handle);
         return server.listen().onSuccess(bound -> {
             shared.port.compareAndSet(0, bound.actualPort());

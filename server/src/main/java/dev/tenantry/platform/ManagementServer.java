@@ -24,7 +24,8 @@ final class ManagementServer implements AutoCloseable {
     static ManagementServer start(Vertx vertx, Config config, PrometheusMeterRegistry metrics, BooleanSupplier databaseUp,
                                   ContextService contexts) {
         try {
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.bind()).setPort(config.apiPort()))
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.bind()).setPort(config.apiPort())
+                            .setHttp2ClearTextEnabled(false))
                     .requestHandler(req -> answer(req, metrics, databaseUp, contexts)).listen().await();
             return new ManagementServer(server);
         } catch (Exception e) { // BindException arrives undeclared through Vert.x's await()
