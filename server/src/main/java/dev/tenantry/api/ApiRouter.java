@@ -40,7 +40,6 @@ final class ApiRouter {
     private final Executor handlers;
     private final AdminTokens tokens;
     private final MeterRegistry registry;
-    private static final String QUIET = "tenantry.quiet";
     private final java.util.concurrent.ConcurrentHashMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A body already in its final form (e.g. a replayed answer, or the Prometheus text). */
@@ -69,29 +68,6 @@ final class ApiRouter {
     /** An authenticated route. */
     void handle(HttpMethod method, String path, Endpoint endpoint) {
         route(method, path).handler(ctx -> dispatch(ctx, endpoint, true));
-    }
-
-    /**
-     * An authenticated route whose endpoint never blocks (lookups in memory): it runs on the event
-     * loop when the caller's token was proven moments ago, else on a virtual thread like any other.
-     */
-    void handleInline(HttpMethod method, String path, Endpoint endpoint) {
-        route(method, path).handler(ctx -> {
-            ctx.put(QUIET, Boolean.TRUE);
-            Optional<AdminToken> token = bearer(ctx.request().getHeader("Authorization")).flatMap(tokens::remembered);
-            if (token.isEmpty()) {
-                dispatch(ctx, endpoint, true);
-                return;
-            }
-            ctx.put(Call.TOKEN, token.get());
-            Reply reply;
-            try {
-                reply = endpoint.handle(new Call(ctx));
-            } catch (RuntimeException failure) {
-                reply = problemReply(ctx, Problems.of(failure));
-            }
-            write(ctx, reply);
-        });
     }
 
     /**
@@ -145,11 +121,7 @@ final class ApiRouter {
                 .orElseGet(ApiRouter::newRequestId);
         req.response().putHeader("X-Request-Id", requestId).putHeader("Cache-Control", "no-store")
                 .putHeader("Content-Type", "application/json").end(lookup.json());
-        timers.computeIfAbsent("GET " + lookup.route() + " 200", k -> Timer.builder("tenantry.api.requests")
-                .description("Control-plane API requests")
-                .tag("method", "GET").tag("route", lookup.route()).tag("status", "200")
-                .publishPercentileHistogram(false)
-                .register(registry)).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        timer("GET", lookup.route(), 200).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         return true;
     }
 
@@ -269,15 +241,7 @@ final class ApiRouter {
         }
         long nanos = System.nanoTime() - start;
         String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
-        String method = ctx.request().method().name();
-        timers.computeIfAbsent(method + " " + route + " " + status, k -> Timer.builder("tenantry.api.requests")
-                .description("Control-plane API requests")
-                .tag("method", method).tag("route", route).tag("status", Integer.toString(status))
-                .publishPercentileHistogram(false)
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
-        if (Boolean.TRUE.equals(ctx.get(QUIET)) && status < 500) {
-            return;
-        }
+        timer(ctx.request().method().name(), route, status).record(nanos, TimeUnit.NANOSECONDS);
         MDC.put("requestId", ctx.get(Call.REQUEST_ID));
         try {
             ACCESS.atInfo().addKeyValue("method", ctx.request().method().name()).addKeyValue("path", ctx.request().path())
@@ -286,6 +250,15 @@ final class ApiRouter {
         } finally {
             MDC.remove("requestId");
         }
+    }
+
+    /** The request timer of one route and status, registered once. */
+    private Timer timer(String method, String route, int status) {
+        return timers.computeIfAbsent(method + " " + route + " " + status, k -> Timer.builder("tenantry.api.requests")
+                .description("Control-plane API requests")
+                .tag("method", method).tag("route", route).tag("status", Integer.toString(status))
+                .publishPercentileHistogram(false)
+                .register(registry));
     }
 
     static String write(Object body) {
