@@ -1,0 +1,161 @@
+package dev.tenantry.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Starts worker processes: Node.js running the bootstrap inside bubblewrap with its own user,
+ * PID, IPC, mount, UTS, cgroup and network namespaces (the network one shared only for egress
+ * workers); a read-only view of the system, the bootstrap and the module store; a private
+ * tmpfs; a clean environment; and the worker's cgroup joined before bubblewrap starts.
+ */
+public final class Sandbox {
+    /** Where, inside the sandbox, the worker's socket directory, the bootstrap and the module store are. */
+    public static final String SOCKET_DIR = "/run/tenantry";
+    public static final String MODULES = "/modules";
+    private static final String BOOTSTRAP = "/runtime";
+    /** Parts of the host's /etc a Node process needs (name resolution, TLS roots, time zone). */
+    private static final List<String> ETC = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
+            "/etc/ssl", "/etc/ca-certificates", "/etc/localtime", "/etc/alternatives");
+    private final RuntimeSettings settings;
+    private final Cgroups cgroups;
+    private final boolean root;
+    private final AtomicInteger sequence = new AtomicInteger();
+    private final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(0x10000), 4);
+
+    private Sandbox(RuntimeSettings settings, Cgroups cgroups) {
+        this.settings = settings;
+        this.cgroups = cgroups;
+        this.root = "root".equals(System.getProperty("user.name"));
+    }
+
+    /** Prepares the runtime directory (bootstrap, workers, module store) and finds the cgroups. */
+    public static Sandbox prepare(RuntimeSettings settings) {
+        for (Path binary : List.of(settings.node(), settings.bwrap())) {
+            if (!Files.isExecutable(binary)) {
+                throw new SandboxException(binary + " is not an executable file: install "
+                        + (binary.equals(settings.bwrap()) ? "bubblewrap" : "Node.js 20 or newer")
+                        + " or point the runtime at it (see docs/operations.md)");
+            }
+        }
+        try {
+            Path dir = settings.runtimeDir();
+            for (Path d : List.of(dir, dir.resolve("bootstrap"), dir.resolve("workers"), settings.moduleDir())) {
+                Files.createDirectories(d);
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            try (InputStream in = Sandbox.class.getResourceAsStream("worker.js")) {
+                Path script = dir.resolve("bootstrap/worker.js");
+                Files.write(script, in.readAllBytes());
+                Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot prepare the runtime directory " + settings.runtimeDir() + ": " + e.getMessage(), e);
+        }
+        return new Sandbox(settings, Cgroups.detect(settings.cgroupRoot()));
+    }
+
+    public RuntimeSettings settings() {
+        return settings;
+    }
+
+    public Cgroups cgroups() {
+        return cgroups;
+    }
+
+    /** Starts one generic worker; it is {@code Starting} until it prints that it listens. */
+    public Worker launch(boolean egress, WorkerOutput output) {
+        int n = sequence.incrementAndGet();
+        String id = "w" + run + "-" + n;
+        int uid = root ? settings.uidBase() + (n % 65_536) : -1;
+        Path dir = settings.runtimeDir().resolve("workers").resolve(id);
+        Cgroups.Cgroup cgroup = cgroups.create("tenantry-" + id, settings.poolLimits());
+        try {
+            Files.createDirectories(dir);
+            if (uid >= 0) {
+                Files.setAttribute(dir, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(dir, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            ProcessBuilder builder = new ProcessBuilder(command(uid, egress, dir)).redirectErrorStream(true);
+            builder.environment().clear();
+            builder.environment().put("TENANTRY_CGROUPS", String.join(" ", cgroup.procs().stream().map(Path::toString).toList()));
+            return Worker.start(id, egress, dir, builder.start(), cgroup, output, settings.startTimeout());
+        } catch (IOException | RuntimeException e) {
+            cgroup.close();
+            deleteTree(dir);
+            throw new SandboxException("cannot start a worker: " + e.getMessage(), e);
+        }
+    }
+
+    private List<String> command(int uid, boolean egress, Path dir) {
+        List<String> c = new ArrayList<>(List.of("/bin/sh", "-c",
+                "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; exec \"$@\"", "sh"));
+        if (uid >= 0) {
+            c.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all", "--"));
+        }
+        c.addAll(List.of(settings.bwrap().toString(), "--unshare-all", "--die-with-parent", "--new-session",
+                "--uid", "1000", "--gid", "1000", "--hostname", "tenant", "--clearenv",
+                "--setenv", "TENANTRY_SOCKET", SOCKET_DIR + "/worker.sock", "--setenv", "HOME", "/tmp",
+                "--setenv", "TMPDIR", "/tmp", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin"));
+        if (egress) {
+            c.add("--share-net");
+        }
+        systemView(c);
+        c.addAll(List.of("--ro-bind", settings.runtimeDir().resolve("bootstrap").toString(), BOOTSTRAP,
+                "--ro-bind", settings.moduleDir().toString(), MODULES,
+                "--bind", dir.toString(), SOCKET_DIR,
+                "--proc", "/proc", "--dev", "/dev", "--size", Long.toString(64L << 20), "--tmpfs", "/tmp",
+                "--chdir", "/tmp", "--", settings.node().toString(), "--max-semi-space-size=2",
+                BOOTSTRAP + "/worker.js"));
+        return c;
+    }
+
+    /** /usr read-only; /bin, /lib, /lib64, /sbin as the host has them (merged-/usr links or directories). */
+    private void systemView(List<String> c) {
+        c.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String top : List.of("/bin", "/sbin", "/lib", "/lib64", "/lib32")) {
+            Path p = Path.of(top);
+            if (Files.isSymbolicLink(p)) {
+                c.addAll(List.of("--symlink", readLink(p), top));
+            } else if (Files.isDirectory(p)) {
+                c.addAll(List.of("--ro-bind", top, top));
+            }
+        }
+        for (String etc : ETC) {
+            if (Files.exists(Path.of(etc))) {
+                c.addAll(List.of("--ro-bind", etc, etc));
+            }
+        }
+        Path prefix = settings.node().toAbsolutePath().getParent().getParent();
+        if (!prefix.startsWith("/usr")) { // a Node installed elsewhere (e.g. /opt/node)
+            c.addAll(List.of("--ro-bind", prefix.toString(), prefix.toString()));
+        }
+    }
+
+    private static String readLink(Path p) {
+        try {
+            return Files.readSymbolicLink(p).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+}
