@@ -114,7 +114,7 @@ public class ContextLookupBench {
                     1_000, 30_000, 1, false, null);
             return new TenantContext(id, slug, slug, "active", null, "enterprise", "silo", "local", Map.of(), 2,
                     List.of(slug + ".localhost", "www." + slug + ".example.com"), List.of(key), List.of(),
-                    List.of(route), 1, null);
+                    List.of(route), 1, null, Map.of());
         }
 
         private static String prefix(Random random) {

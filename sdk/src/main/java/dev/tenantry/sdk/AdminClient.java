@@ -217,6 +217,65 @@ public final class AdminClient {
                 Models.RouteTable.class);
     }
 
+    // ---- functions
+
+    /**
+     * Deploys a new version of a function. {@code body} is the API's deploy object: {@code code} (one
+     * source file) or {@code bundle} (base64 zip/tar/tar.gz), and optionally {@code entry},
+     * {@code packageJson}, {@code dependencies}, {@code env}, {@code secrets}, {@code timeoutMs},
+     * {@code memoryMb}.
+     */
+    public Models.FunctionVersion deployFunction(String tenantRef, String name, Map<String, Object> body) {
+        return send("PUT", functionPath(tenantRef, name), body, Map.of(), Models.FunctionVersion.class);
+    }
+
+    public List<Models.Function> functions(String tenantRef) {
+        return itemsOf("/v1/tenants/" + path(tenantRef) + "/functions", Models.Function.class);
+    }
+
+    public Models.Function function(String tenantRef, String name) {
+        return send("GET", functionPath(tenantRef, name), null, Map.of(), Models.Function.class);
+    }
+
+    /** Newest first. */
+    public List<Models.FunctionVersion> functionVersions(String tenantRef, String name) {
+        return itemsOf(functionPath(tenantRef, name) + "/versions", Models.FunctionVersion.class);
+    }
+
+    public Models.FunctionVersion functionVersion(String tenantRef, String name, int version) {
+        return send("GET", functionPath(tenantRef, name) + "/versions/" + version, null, Map.of(), Models.FunctionVersion.class);
+    }
+
+    /** Makes an earlier ready version the serving one. */
+    public Models.Function rollbackFunction(String tenantRef, String name, int version) {
+        return send("POST", functionPath(tenantRef, name) + "/rollback", Map.of("version", version), Map.of(), Models.Function.class);
+    }
+
+    public void deleteFunction(String tenantRef, String name) {
+        send("DELETE", functionPath(tenantRef, name), null, Map.of(), Void.class);
+    }
+
+    /** Log lines after {@code after} (0 for the oldest kept), optionally of one request. */
+    public Models.LogPage functionLogs(String tenantRef, String name, long after, Optional<String> requestId, int limit) {
+        return send("GET", functionPath(tenantRef, name) + "/logs?after=" + after + "&limit=" + limit
+                + requestId.map(r -> "&requestId=" + enc(r)).orElse(""), null, Map.of(), Models.LogPage.class);
+    }
+
+    /** Invokes a function as its tenant's traffic would (through the API node's gateway); {@code path} follows /fn/name. */
+    public Models.Invocation invokeFunction(String tenantRef, String name, byte[] body, String contentType, String path) {
+        return sendRaw("POST", functionPath(tenantRef, name) + "/invoke" + (path.isEmpty() ? "" : "?path=" + enc(path)),
+                body, contentType, Models.Invocation.class);
+    }
+
+    /** The module store's builds, optionally of one package. */
+    public List<Models.ModuleState> modules(Optional<String> name) {
+        return itemsOf("/v1/modules" + name.map(n -> "?name=" + enc(n)).orElse(""), Models.ModuleState.class);
+    }
+
+    private static String functionPath(String tenantRef, String name) {
+        return "/v1/tenants/" + path(tenantRef) + "/functions/" + path(name);
+    }
+
     // ---- tenant contexts (as this node holds them in memory)
 
     /** The context of the live tenant serving {@code host}; an {@link ApiError} 404 when none does. */
@@ -321,6 +380,24 @@ public final class AdminClient {
         } catch (IOException e) {
             throw new TenantryClientException.Unreachable("cannot reach the Tenantry API at " + server + ": "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TenantryClientException.Unreachable("interrupted while calling " + server, e);
+        }
+    }
+
+    private <T> T sendRaw(String method, String pathAndQuery, byte[] body, String contentType, Class<T> type) {
+        HttpRequest request = HttpRequest.newBuilder(server.resolve(pathAndQuery)).timeout(Duration.ofSeconds(120))
+                .header("Authorization", "Bearer " + token).header("Accept", "application/json")
+                .header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        try {
+            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() >= 400) {
+                throw new ApiError(problem(response));
+            }
+            return JSON.readValue(response.body(), type);
+        } catch (IOException e) {
+            throw new TenantryClientException.Unreachable("cannot reach the Tenantry API at " + server + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TenantryClientException.Unreachable("interrupted while calling " + server, e);

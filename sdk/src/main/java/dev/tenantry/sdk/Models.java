@@ -1,5 +1,6 @@
 package dev.tenantry.sdk;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -95,4 +96,37 @@ public final class Models {
     /** An RFC 9457 problem document, as the API sends it. */
     public record Problem(String type, String title, int status, String detail, String instance,
                           String requestId, Optional<List<FieldError>> errors) {}
+
+    /** A tenant's function: its newest version and the one serving (empty until a version is ready). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Function(String name, String tenantId, int latestVersion, Optional<Integer> activeVersion,
+                           Instant createdAt, Instant updatedAt, Optional<FunctionVersion> latest) {}
+
+    /**
+     * One immutable version: {@code pending} until its modules are built, then {@code ready} (or
+     * {@code failed} with the reason). {@code modules} lists each module's build state where the API
+     * knows it; secrets are names only.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record FunctionVersion(String name, int version, String state, Optional<String> error, String entry,
+                                  String codeSha256, int codeBytes, Map<String, String> dependencies,
+                                  com.fasterxml.jackson.databind.JsonNode modules, Map<String, String> env,
+                                  List<String> secrets, int timeoutMs, int memoryMb, Instant createdAt, String createdBy) {}
+
+    /** A module in the shared store: {@code queued}, {@code building}, {@code available} or {@code failed}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record ModuleState(String name, String version, String state, Optional<String> error, Optional<String> sha256,
+                              Optional<Long> bytes, Instant requestedAt, Optional<Instant> builtAt) {}
+
+    /** A line a function wrote, with the request that wrote it. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record LogLine(long id, Instant at, Optional<Integer> version, String requestId, String stream, String line) {}
+
+    /** Log lines after a cursor, and the cursor to ask from next. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record LogPage(List<LogLine> items, long next) {}
+
+    /** What an operator's invoke got back: the function's status, headers and body (text, or base64). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Invocation(int status, Map<String, Object> headers, String body, String bodyEncoding, double durationMs) {}
 }

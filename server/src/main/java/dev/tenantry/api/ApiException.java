@@ -53,4 +53,11 @@ sealed class ApiException extends RuntimeException {
             super(415, message, List.of());
         }
     }
+
+    /** 503: the request is fine but this node cannot serve it now (no gateway or function runtime here). */
+    static final class Unavailable extends ApiException {
+        Unavailable(String message) {
+            super(503, message, List.of());
+        }
+    }
 }

@@ -54,7 +54,10 @@ final class ApiRouter {
         this.tokens = tokens;
         this.registry = registry;
         router.route().handler(this::begin);
-        router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(bodyLimit);
+        // Function deploys carry their code (a base64 bundle): they may be larger than other requests.
+        BodyHandler deploys = BodyHandler.create(false).setBodyLimit(Math.max(bodyLimit, FunctionRoutes.MAX_DEPLOY_BYTES));
+        router.route("/v1/*").handler(ctx -> (FunctionRoutes.isDeploy(ctx.request()) ? deploys : bodies).handle(ctx));
         router.route().failureHandler(this::failed);
         for (int status : new int[] {404, 405, 413, 431, 400}) {
             router.errorHandler(status, ctx -> writeProblem(ctx, Problems.forStatus(status, ctx.request().method().name(), ctx.request().path())));

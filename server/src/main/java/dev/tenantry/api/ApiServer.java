@@ -28,7 +28,7 @@ public final class ApiServer implements AutoCloseable {
      */
     public static ApiServer start(Vertx vertx, ExecutorService handlers, ApiSettings settings, Catalog catalog,
                                   Operations operations, PrometheusMeterRegistry metrics, BooleanSupplier ready,
-                                  ContextService contexts, byte[] headerKey) {
+                                  ContextService contexts, byte[] headerKey, FunctionsApi functions) {
         ApiRouter router = new ApiRouter(vertx, handlers, catalog.adminTokens(), metrics, settings.maxBodyBytes());
         new SystemRoutes(metrics, ready).register(router);
         new TenantRoutes(catalog, operations).register(router);
@@ -38,6 +38,8 @@ public final class ApiServer implements AutoCloseable {
         new AuditRoutes(catalog).register(router);
         new TokenRoutes(catalog).register(router);
         new RouteTableRoutes(catalog).register(router);
+        new FunctionRoutes(catalog, functions.deployer(), functions.logs(),
+                new FunctionInvocations(vertx, functions.gatewayPort(), functions.baseDomain())).register(router);
         ContextRoutes contextRoutes = new ContextRoutes(contexts, headerKey, handlers);
         contextRoutes.register(router);
         HttpServerOptions options = new HttpServerOptions()
@@ -54,6 +56,13 @@ public final class ApiServer implements AutoCloseable {
         }).listen().await();
         return new ApiServer(server, router);
     }
+
+    /**
+     * What the function endpoints need: the deployer, the log reader, and this node's gateway port
+     * (known once the gateway listens; empty on nodes without one) for operators' invokes.
+     */
+    public record FunctionsApi(dev.tenantry.functions.Deployer deployer, dev.tenantry.functions.FunctionLogs logs,
+                               java.util.function.Supplier<java.util.Optional<Integer>> gatewayPort, String baseDomain) {}
 
     /** The port the API listens on. */
     public int port() {

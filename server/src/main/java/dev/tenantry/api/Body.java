@@ -243,6 +243,22 @@ final class Body {
         return Optional.of(out);
     }
 
+    /** A field that may be a JSON object or a string holding one, as JSON text (e.g. a package.json). */
+    Optional<String> jsonText(String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (node.isTextual()) {
+            return Optional.of(node.textValue());
+        }
+        if (node.isObject()) {
+            return Optional.of(node.toString());
+        }
+        errors.add(new FieldError(prefix + field, "must be a JSON object (or a string holding one)"));
+        return Optional.empty();
+    }
+
     /** Records a bad field found by the caller's own checks. */
     void reject(String field, String reason) {
         errors.add(new FieldError(prefix + field, reason));

@@ -65,6 +65,11 @@ final class Call {
         return Body.parse(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
     }
 
+    /** The body as sent, whatever its type (empty when none). */
+    byte[] rawBody() {
+        return ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    }
+
     /** A single-valued query parameter; repeating it is a 400. */
     Optional<String> query(String name) {
         List<String> all = ctx.queryParam(name);

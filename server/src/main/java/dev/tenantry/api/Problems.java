@@ -20,6 +20,8 @@ final class Problems {
         return switch (failure) {
             case ApiException e -> fromApi(e);
             case CatalogException e -> fromCatalog(e);
+            case dev.tenantry.functions.FunctionException.RegistryUnavailable r ->
+                    new Problem(502, "registry-unavailable", "npm registry unavailable", r.getMessage(), List.of());
             default -> {
                 LOG.error("unexpected failure; answering 500", failure);
                 yield new Problem(500, "internal", "Internal error",
@@ -34,6 +36,7 @@ final class Problems {
             case ApiException.Unauthenticated u -> new Problem(401, "unauthenticated", "Unauthenticated", u.getMessage(), List.of());
             case ApiException.Forbidden f -> new Problem(403, "forbidden", "Forbidden", f.getMessage(), List.of());
             case ApiException.UnsupportedMediaType m -> new Problem(415, "unsupported-media-type", "Unsupported media type", m.getMessage(), List.of());
+            case ApiException.Unavailable u -> new Problem(503, "unavailable", "Service unavailable", u.getMessage(), List.of());
             default -> new Problem(e.status(), "error", "Error", e.getMessage(), e.errors());
         };
     }

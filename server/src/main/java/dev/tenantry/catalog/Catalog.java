@@ -14,6 +14,7 @@ public final class Catalog {
     private final IdempotencyKeys idempotencyKeys;
     private final Bindings bindings;
     private final Routes routes;
+    private final Functions functions;
 
     private Catalog(Jdbi jdbi, CatalogSettings settings, Clock clock) {
         Audit writer = new Audit(clock);
@@ -26,6 +27,7 @@ public final class Catalog {
         this.idempotencyKeys = new JdbcIdempotencyKeys(jdbi, clock);
         this.bindings = new JdbcBindings(jdbi, clock, writer);
         this.routes = new JdbcRoutes(jdbi, clock, writer);
+        this.functions = new JdbcFunctions(jdbi, clock, writer);
     }
 
     /** The catalog on a migrated database. */
@@ -63,6 +65,10 @@ public final class Catalog {
 
     public Routes routes() {
         return routes;
+    }
+
+    public Functions functions() {
+        return functions;
     }
 
     public IdempotencyKeys idempotencyKeys() {

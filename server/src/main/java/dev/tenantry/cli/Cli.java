@@ -12,7 +12,7 @@ public final class Cli {
     /** The client subcommands to add under {@code tenantry}. */
     public static List<Object> commands() {
         return List.of(new TenantCommands(), new KeyCommands(), new DomainCommands(), new PlanCommands(),
-                new AuditCommand(), new TokenCommands(), new OperationCommands(), new RouteCommands(), new ContextCommands());
+                new AuditCommand(), new TokenCommands(), new OperationCommands(), new RouteCommands(), new ContextCommands(), new FunctionCommands());
     }
 
     /** Makes API failures print as one clear line and exit with a documented code. */

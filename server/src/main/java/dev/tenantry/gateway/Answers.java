@@ -58,6 +58,10 @@ final class Answers {
                 ? "The site's service could not be reached." : "The site's service failed to answer."));
     }
 
+    static int functionsUnavailable(HttpServerRequest req, String why) {
+        return send(req, 503, problem(503, "functions-unavailable", "Functions unavailable", why));
+    }
+
     static int upstreamTimeout(HttpServerRequest req) {
         return send(req, 504, problem(504, "gateway-timeout", "Gateway timeout", "The site's service did not answer in time."));
     }

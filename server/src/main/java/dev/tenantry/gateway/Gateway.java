@@ -1,5 +1,8 @@
 package dev.tenantry.gateway;
 
+import dev.tenantry.functions.Invoker;
+import java.util.Optional;
+
 import dev.tenantry.sdk.context.ContextIndex;
 import dev.tenantry.sdk.context.TenantContext;
 import dev.tenantry.sdk.context.TenantHeaders;
@@ -30,8 +33,10 @@ public final class Gateway implements AutoCloseable {
         final GatewayMetrics metrics;
         final Map<String, TenantState> states = new ConcurrentHashMap<>();
         final AtomicInteger port = new AtomicInteger();
+        final Functions functions;
 
-        Shared(GatewaySettings settings, ContextIndex index, Upstreams upstreams, GatewayMetrics metrics) {
+        Shared(GatewaySettings settings, ContextIndex index, Upstreams upstreams, GatewayMetrics metrics, Functions functions) {
+            this.functions = functions;
             this.settings = settings;
             this.index = index;
             this.signer = new TenantHeaders(settings.headerKey());
@@ -56,10 +61,21 @@ public final class Gateway implements AutoCloseable {
         this.shared = shared;
     }
 
+    /**
+     * Where {@code /fn/<name>} requests go: this node's invoker, or none ({@code unavailable} is
+     * the reason the caller's 503 gives).
+     */
+    public record Functions(Optional<Invoker> invoker, String unavailable) {
+        public static Functions none(String why) {
+            return new Functions(Optional.empty(), why);
+        }
+    }
+
     /** Binds the gateway's port on {@code settings.eventLoops()} event loops and starts serving. */
-    public static Gateway start(Vertx vertx, ContextIndex index, GatewaySettings settings, MeterRegistry registry) {
+    public static Gateway start(Vertx vertx, ContextIndex index, GatewaySettings settings, MeterRegistry registry,
+                                Functions functions) {
         Upstreams upstreams = new Upstreams(vertx);
-        Shared shared = new Shared(settings, index, upstreams, new GatewayMetrics(registry, settings.metricsTenants()));
+        Shared shared = new Shared(settings, index, upstreams, new GatewayMetrics(registry, settings.metricsTenants()), functions);
         index.addListener((before, after) -> {
             if (after == null && before != null) {
                 shared.states.remove(before.id());

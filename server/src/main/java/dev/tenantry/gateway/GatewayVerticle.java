@@ -53,6 +53,8 @@ final class GatewayVerticle extends VerticleBase {
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
     /** Bodies up to this size (with a Content-Length) are relayed whole rather than streamed. */
     private static final int SMALL_BODY = 16 * 1024;
+    /** Where tenants' functions are served: {@code <tenant host>/fn/<name>}. */
+    private static final String FUNCTIONS = "/fn/";
     private final Gateway.Shared shared;
     private final String tenantHeader;
     private String forwardedPort;
@@ -149,7 +151,12 @@ final class GatewayVerticle extends VerticleBase {
     }
 
     private void serve(HttpServerRequest req, TenantState state, long started) {
-        TenantState.CompiledRoute route = state.route(req.path() == null ? "/" : req.path());
+        String path = req.path() == null ? "/" : req.path();
+        if (path.startsWith(FUNCTIONS)) {
+            function(req, state, path, started);
+            return;
+        }
+        TenantState.CompiledRoute route = state.route(path);
         if (route == null) {
             record(state, started, Answers.noRoute(req));
             return;
@@ -185,6 +192,29 @@ final class GatewayVerticle extends VerticleBase {
         } else {
             forward(req, state, route, keyHeader, verdict, started, 0, null);
         }
+    }
+
+    /** {@code /fn/<name>[/...]}: the tenant's function, under its plan's rate limit and quota. */
+    private void function(HttpServerRequest req, TenantState state, String path, long started) {
+        int end = path.indexOf('/', FUNCTIONS.length());
+        String name = end < 0 ? path.substring(FUNCTIONS.length()) : path.substring(FUNCTIONS.length(), end);
+        if (name.isEmpty()) {
+            record(state, started, Answers.noRoute(req));
+            return;
+        }
+        Limiter.Verdict verdict = state.limiter.check();
+        if (!verdict.allowed()) {
+            state.meters.throttled.increment();
+            record(state, started, Answers.throttled(req, verdict));
+            return;
+        }
+        if (shared.functions.invoker().isEmpty()) {
+            record(state, started, Answers.functionsUnavailable(req, shared.functions.unavailable()));
+            return;
+        }
+        Answers.rateLimitHeaders(req.response().headers(), verdict);
+        shared.functions.invoker().get().invoke(client, state.context, name, req,
+                status -> state.meters.record(status, System.nanoTime() - started, req.bytesRead(), req.response().bytesWritten()));
     }
 
     private static void record(TenantState state, long started, int status) {

@@ -44,7 +44,8 @@ public record Config(
         List<String> trustedProxies,
         String tenantHeader,
         int gatewayEventLoops,
-        int gatewayIdleTimeoutSeconds) {
+        int gatewayIdleTimeoutSeconds,
+        FunctionConfig functions) {
 
     /** What a node does. {@code tenantry up} runs them all. */
     public enum Role { API, SCHEDULER, GATEWAY, WORKER }
@@ -54,7 +55,9 @@ public record Config(
             "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
             "database-pool-size", "tenant-database-url", "silo-database-url", "redis-url", "provision-threads",
             "provision-max-attempts", "database-servers", "trusted-proxies", "tenant-header", "gateway-event-loops",
-            "gateway-idle-timeout-seconds");
+            "gateway-idle-timeout-seconds", "runtime-dir", "blob-dir", "node-binary", "bwrap-binary", "worker-pool-size",
+            "worker-egress-pool-size", "worker-idle-timeout-seconds", "worker-concurrency", "npm-registry",
+            "module-install-scripts", "function-log-lines");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
@@ -149,7 +152,31 @@ public record Config(
                 trustedProxies(v.getOrDefault("trusted-proxies", "")),
                 matching(v, "tenant-header", "X-Tenantry-Tenant", HEADER_NAME, "an HTTP header name such as X-Tenantry-Tenant"),
                 (int) number(v, "gateway-event-loops", Runtime.getRuntime().availableProcessors(), 1, 256),
-                (int) number(v, "gateway-idle-timeout-seconds", 60, 1, 3600));
+                (int) number(v, "gateway-idle-timeout-seconds", 60, 1, 3600),
+                functions(v));
+    }
+
+    private static FunctionConfig functions(Map<String, String> v) {
+        String registry = v.getOrDefault("npm-registry", "https://registry.npmjs.org/");
+        if (!registry.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
+            throw new ConfigException("npm-registry must be an http:// or https:// URL such as https://registry.npmjs.org/, not '" + registry + "'");
+        }
+        String scripts = v.getOrDefault("module-install-scripts", "false");
+        if (!scripts.equals("true") && !scripts.equals("false")) {
+            throw new ConfigException("module-install-scripts must be true or false, not '" + scripts + "'");
+        }
+        return new FunctionConfig(
+                optional(v, "runtime-dir").map(p -> Path.of(p).toAbsolutePath().normalize()),
+                optional(v, "blob-dir").map(p -> Path.of(p).toAbsolutePath().normalize()),
+                optional(v, "node-binary").map(Path::of),
+                optional(v, "bwrap-binary").map(Path::of),
+                (int) number(v, "worker-pool-size", 4, 0, 1_000),
+                (int) number(v, "worker-egress-pool-size", 1, 0, 1_000),
+                (int) number(v, "worker-idle-timeout-seconds", 300, 1, 86_400),
+                (int) number(v, "worker-concurrency", 16, 1, 1_000),
+                java.net.URI.create(registry),
+                Boolean.parseBoolean(scripts),
+                (int) number(v, "function-log-lines", 1_000, 10, 100_000));
     }
 
     private static Optional<String> optional(Map<String, String> v, String name) {

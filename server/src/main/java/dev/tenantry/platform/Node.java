@@ -9,6 +9,7 @@ import dev.tenantry.catalog.IssuedSecret;
 import dev.tenantry.context.ContextService;
 import dev.tenantry.context.FeedFollower;
 import dev.tenantry.gateway.Cidr;
+import dev.tenantry.functions.Invoker;
 import dev.tenantry.gateway.Gateway;
 import dev.tenantry.gateway.GatewaySettings;
 import dev.tenantry.provision.MasterKey;
@@ -52,11 +53,13 @@ public final class Node implements AutoCloseable {
     private final Optional<String> bootstrapToken;
     private final boolean embedded;
     private final Optional<Wiring.Provision> provision;
+    private final Optional<Invoker> invoker;
 
     private Node(Config config, Deque<AutoCloseable> resources, Catalog catalog, Optional<ApiServer> api,
                  Optional<Gateway> gateway, Optional<ContextService> contexts, Optional<String> bootstrapToken,
-                 boolean embedded, Optional<Wiring.Provision> provision) {
+                 boolean embedded, Optional<Wiring.Provision> provision, Optional<Invoker> invoker) {
         this.provision = provision;
+        this.invoker = invoker;
         this.gateway = gateway;
         this.contexts = contexts;
         this.config = config;
@@ -107,8 +110,10 @@ public final class Node implements AutoCloseable {
         MasterKey masterKey = MasterKey.load(System.getenv(), config.dataDir());
         boolean api = config.runs(Config.Role.API);
         boolean gateway = config.runs(Config.Role.GATEWAY);
+        FunctionWiring functions = FunctionWiring.prepare(config, database, catalog, clock, masterKey);
         Optional<Wiring.Provision> provision = api || config.runs(Config.Role.SCHEDULER)
-                ? Optional.of(Wiring.provisioning(config, localServices, embedded, database, catalog, clock, masterKey, resources))
+                ? Optional.of(Wiring.provisioning(config, localServices, embedded, database, catalog, clock, masterKey, resources,
+                        functions.tasks()))
                 : Optional.empty();
         PrometheusMeterRegistry metrics = metrics();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -126,14 +131,24 @@ public final class Node implements AutoCloseable {
             contexts = Optional.of(service);
         }
         byte[] headerKey = masterKey.derive(HEADER_KEY_PURPOSE);
+        Optional<Invoker> invoker = config.runs(Config.Role.WORKER)
+                ? functions.invoker(vertx, database, clock, resources) : Optional.empty();
+        java.util.concurrent.atomic.AtomicReference<Integer> gatewayPort = new java.util.concurrent.atomic.AtomicReference<>();
         Optional<ApiServer> apiServer = Optional.empty();
         if (api) {
             apiServer = Optional.of(startApi(config, resources, vertx, catalog, provision.orElseThrow().engine(), database,
-                    metrics, contexts.orElseThrow(), headerKey));
+                    metrics, contexts.orElseThrow(), headerKey,
+                    new ApiServer.FunctionsApi(functions.deployer(catalog), functions.logsReader(database, clock, resources),
+                            () -> Optional.ofNullable(gatewayPort.get()), config.baseDomain())));
         }
         Optional<Gateway> gatewayServer = Optional.empty();
         if (gateway) {
-            gatewayServer = Optional.of(startGateway(config, resources, vertx, contexts.orElseThrow(), metrics, headerKey));
+            String noRuntime = !config.runs(Config.Role.WORKER)
+                    ? "this gateway node does not run the worker role, so it cannot run functions"
+                    : functions.unavailable();
+            gatewayServer = Optional.of(startGateway(config, resources, vertx, contexts.orElseThrow(), metrics, headerKey,
+                    new Gateway.Functions(invoker, noRuntime)));
+            gatewayPort.set(gatewayServer.get().port());
             if (!api) {
                 resources.push(ManagementServer.start(vertx, config, metrics, database::healthy, contexts.orElseThrow()));
             }
@@ -143,7 +158,8 @@ public final class Node implements AutoCloseable {
                 ? catalog.adminTokens().bootstrap(Actor.system("bootstrap")).map(IssuedSecret::secret) : Optional.empty();
         LOG.atInfo().addKeyValue("roles", config.roles()).addKeyValue("dataDir", config.dataDir().toString())
                 .log("node started");
-        return new Node(config, resources, catalog, apiServer, gatewayServer, contexts, bootstrap, embedded.isPresent(), provision);
+        return new Node(config, resources, catalog, apiServer, gatewayServer, contexts, bootstrap, embedded.isPresent(), provision,
+                invoker);
     }
 
     private static PrometheusMeterRegistry metrics() {
@@ -158,7 +174,7 @@ public final class Node implements AutoCloseable {
     }
 
     private static Gateway startGateway(Config config, Deque<AutoCloseable> resources, Vertx vertx, ContextService contexts,
-                                        PrometheusMeterRegistry metrics, byte[] headerKey) {
+                                        PrometheusMeterRegistry metrics, byte[] headerKey, Gateway.Functions functions) {
         List<Cidr> trusted;
         try {
             trusted = config.trustedProxies().stream().map(Cidr::parse).toList();
@@ -170,7 +186,7 @@ public final class Node implements AutoCloseable {
                 Duration.ofSeconds(config.gatewayIdleTimeoutSeconds()), config.gatewayEventLoops(), 1_000);
         Gateway gateway;
         try {
-            gateway = Gateway.start(vertx, contexts.index(), settings, metrics);
+            gateway = Gateway.start(vertx, contexts.index(), settings, metrics, functions);
         } catch (Exception e) { // BindException arrives undeclared through Vert.x's await()
             throw new PlatformException.CannotListen("cannot listen on " + config.bind() + ":" + config.gatewayPort()
                     + " for the gateway: " + e.getMessage() + " (is another program using the port? see --gateway-port)", e);
@@ -192,7 +208,7 @@ public final class Node implements AutoCloseable {
 
     private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Vertx vertx, Catalog catalog,
                                       Operations operations, Database database, PrometheusMeterRegistry metrics,
-                                      ContextService contexts, byte[] headerKey) {
+                                      ContextService contexts, byte[] headerKey, ApiServer.FunctionsApi functions) {
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-", 0).factory());
         resources.push(() -> { // after the server stopped accepting: let requests in flight finish
             handlers.shutdown();
@@ -204,7 +220,7 @@ public final class Node implements AutoCloseable {
         try {
             server = ApiServer.start(vertx, handlers,
                     new ApiSettings(config.bind(), config.apiPort(), config.maxBodyBytes()), catalog, operations, metrics,
-                    database::healthy, contexts, headerKey);
+                    database::healthy, contexts, headerKey, functions);
         } catch (Exception e) { // BindException arrives undeclared through Vert.x's await()
             throw new PlatformException.CannotListen("cannot listen on " + config.bind() + ":" + config.apiPort()
                     + " for the API: " + e.getMessage() + " (is another program using the port? see --api-port)", e);
@@ -244,6 +260,11 @@ public final class Node implements AutoCloseable {
     /** This node's tenant contexts (API and gateway nodes). */
     public Optional<ContextService> contexts() {
         return contexts;
+    }
+
+    /** The function invoker, when this node runs the worker role and the sandbox is available. */
+    public Optional<Invoker> invoker() {
+        return invoker;
     }
 
     /** The admin token created on this start, present only on a new data directory (shown once). */

@@ -55,6 +55,28 @@ final class NodeOptions {
     String gatewayEventLoops;
     @Option(names = "--gateway-idle-timeout-seconds", description = "gateway closes connections silent this long, also mid-headers (default 60)")
     String gatewayIdleTimeoutSeconds;
+    @Option(names = "--runtime-dir", description = "workers' sockets and the unpacked module store; every directory above it must be open to other users (default <data-dir>/runtime, or one under /var/tmp)")
+    String runtimeDir;
+    @Option(names = "--blob-dir", description = "built modules, content-addressed; share it between nodes (default <data-dir>/blobs)")
+    String blobDir;
+    @Option(names = "--node-binary", description = "Node.js 20+ for functions (default: node on the PATH)")
+    String nodeBinary;
+    @Option(names = "--bwrap-binary", description = "bubblewrap for sandboxes (default: bwrap on the PATH)")
+    String bwrapBinary;
+    @Option(names = "--worker-pool-size", description = "pre-warmed generic workers without network (default 4)")
+    String workerPoolSize;
+    @Option(names = "--worker-egress-pool-size", description = "pre-warmed workers with network, for plans that allow egress (default 1)")
+    String workerEgressPoolSize;
+    @Option(names = "--worker-idle-timeout-seconds", description = "a tenant's unused worker is stopped after this long (default 300)")
+    String workerIdleTimeoutSeconds;
+    @Option(names = "--worker-concurrency", description = "requests one worker serves at once before its tenant gets another (default 16)")
+    String workerConcurrency;
+    @Option(names = "--npm-registry", description = "where function dependencies come from (default https://registry.npmjs.org/)")
+    String npmRegistry;
+    @Option(names = "--module-install-scripts", description = "run npm install scripts when building modules: true or false (default false)")
+    String moduleInstallScripts;
+    @Option(names = "--function-log-lines", description = "log lines kept per function (default 1000)")
+    String functionLogLines;
 
     Config resolve(Map<String, String> env, Optional<String> roles) {
         Map<String, String> flags = new HashMap<>();
@@ -80,6 +102,17 @@ final class NodeOptions {
         put(flags, "tenant-header", tenantHeader);
         put(flags, "gateway-event-loops", gatewayEventLoops);
         put(flags, "gateway-idle-timeout-seconds", gatewayIdleTimeoutSeconds);
+        put(flags, "runtime-dir", runtimeDir);
+        put(flags, "blob-dir", blobDir);
+        put(flags, "node-binary", nodeBinary);
+        put(flags, "bwrap-binary", bwrapBinary);
+        put(flags, "worker-pool-size", workerPoolSize);
+        put(flags, "worker-egress-pool-size", workerEgressPoolSize);
+        put(flags, "worker-idle-timeout-seconds", workerIdleTimeoutSeconds);
+        put(flags, "worker-concurrency", workerConcurrency);
+        put(flags, "npm-registry", npmRegistry);
+        put(flags, "module-install-scripts", moduleInstallScripts);
+        put(flags, "function-log-lines", functionLogLines);
         roles.ifPresent(r -> flags.put("roles", r));
         return Config.resolve(flags, env, Optional.ofNullable(configFile));
     }

@@ -30,7 +30,8 @@ final class Wiring {
     record Provision(Provisioning engine, Optional<String> redis) {}
 
     static Provision provisioning(Config config, boolean localServices, Optional<EmbeddedDatabase> embedded, Database database,
-                                  Catalog catalog, Clock clock, MasterKey masterKey, Deque<AutoCloseable> resources) {
+                                  Catalog catalog, Clock clock, MasterKey masterKey, Deque<AutoCloseable> resources,
+                                  List<com.github.kagkarlsson.scheduler.task.Task<?>> moreTasks) {
         Secrets secrets = Secrets.jdbc(database.jdbi(), SecretBox.of(masterKey), clock);
         List<ResourceDriver> drivers = new ArrayList<>();
         PostgresDriver postgres = PostgresDriver.create(postgresServers(config, embedded));
@@ -44,7 +45,7 @@ final class Wiring {
         ProvisionSettings settings = new ProvisionSettings(config.provisionThreads(), config.provisionMaxAttempts(),
                 Duration.ofMillis(200), Duration.ofSeconds(10), node);
         Provisioning engine = Provisioning.start(new Provisioning.Parts(database.jdbi(), database.dataSource(), catalog, drivers,
-                secrets, clock), settings, config.runs(Config.Role.SCHEDULER));
+                secrets, clock, moreTasks), settings, config.runs(Config.Role.SCHEDULER));
         resources.push(engine);
         return new Provision(engine, redis);
     }

@@ -45,7 +45,8 @@ public final class Provisioning implements Operations, AutoCloseable {
     }
 
     /** The engine's parts: where operations live and what runs them. */
-    public record Parts(Jdbi jdbi, DataSource dataSource, Catalog catalog, List<ResourceDriver> drivers, Secrets secrets, Clock clock) {}
+    public record Parts(Jdbi jdbi, DataSource dataSource, Catalog catalog, List<ResourceDriver> drivers, Secrets secrets, Clock clock,
+                        List<com.github.kagkarlsson.scheduler.task.Task<?>> moreTasks) {}
 
     /** Starts the engine; with {@code execute} false this node only queues (no scheduler role). */
     public static Provisioning start(Parts parts, ProvisionSettings settings, boolean execute) {
@@ -58,7 +59,9 @@ public final class Provisioning implements Operations, AutoCloseable {
             CustomTask<Void> task = Tasks.custom(OperationStore.TASK, Void.class)
                     .onFailure((complete, ops) -> ops.reschedule(complete, Instant.now().plusSeconds(1)))
                     .execute((instance, context) -> runner.run(UUID.fromString(instance.getId())));
-            Scheduler s = Scheduler.create(parts.dataSource(), task)
+            List<com.github.kagkarlsson.scheduler.task.Task<?>> tasks = new ArrayList<>(parts.moreTasks());
+            tasks.add(task);
+            Scheduler s = Scheduler.create(parts.dataSource(), tasks)
                     .threads(settings.threads())
                     .pollingInterval(Duration.ofMillis(250))
                     .heartbeatInterval(Duration.ofSeconds(1))

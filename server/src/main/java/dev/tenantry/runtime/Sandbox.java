@@ -98,6 +98,49 @@ public final class Sandbox {
         }
     }
 
+    /**
+     * A one-off command in a sandbox (the module builder's {@code npm install}): its own user,
+     * the system read-only, {@code binds} writable (host path → sandbox path), network only with
+     * {@code network}, a clean environment plus {@code env}. The caller reads its output.
+     */
+    public record Job(List<String> argv, java.util.Map<Path, String> binds, boolean network,
+                      java.util.Map<String, String> env, String chdir) {}
+
+    /** Starts a job; its writable binds are handed to the job's user first. */
+    public Process exec(Job job) throws IOException {
+        int uid = root ? settings.uidBase() + 65_535 : -1;
+        List<String> c = new ArrayList<>();
+        if (uid >= 0) {
+            for (Path p : job.binds().keySet()) {
+                chownTree(p, uid);
+            }
+            c.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all", "--"));
+        }
+        c.addAll(List.of(settings.bwrap().toString(), "--unshare-all", "--die-with-parent", "--new-session",
+                "--uid", "1000", "--gid", "1000", "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
+                "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin"));
+        job.env().forEach((k, v) -> c.addAll(List.of("--setenv", k, v)));
+        if (job.network()) {
+            c.add("--share-net");
+        }
+        systemView(c);
+        job.binds().forEach((host, inside) -> c.addAll(List.of("--bind", host.toString(), inside)));
+        c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", job.chdir(), "--"));
+        c.addAll(job.argv());
+        ProcessBuilder builder = new ProcessBuilder(c).redirectErrorStream(true);
+        builder.environment().clear();
+        return builder.start();
+    }
+
+    private static void chownTree(Path top, int uid) throws IOException {
+        try (var paths = Files.walk(top)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+    }
+
     private List<String> command(int uid, boolean egress, Path dir) {
         List<String> c = new ArrayList<>(List.of("/bin/sh", "-c",
                 "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; exec \"$@\"", "sh"));

@@ -1,3 +1,1030 @@
-const http = require('http'); const fs = require('fs');
-try { fs.unlinkSync(process.env.TENANTRY_SOCKET); } catch {}
-http.createServer((q, r) => r.end(JSON.stringify({uid: process.getuid(), pid: process.pid}))).listen(process.env.TENANTRY_SOCKET, () => console.log(JSON.stringify({type: 'ready', pid: process.pid})));
+'use strict';
+// Tenantry worker bootstrap: a pre-warmed generic Node.js worker that is bound to one
+// tenant by POST /specialise and then serves that tenant's functions on a Unix socket.
+
+const http = require('node:http');
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
+const util = require('node:util');
+const { randomUUID } = require('node:crypto');
+const { execFile } = require('node:child_process');
+const { createRequire } = require('node:module');
+const { pathToFileURL } = require('node:url');
+const { AsyncLocalStorage } = require('node:async_hooks');
+
+// Read everything we need from the real environment before process.env is replaced.
+const SOCKET_PATH = process.env.TENANTRY_SOCKET;
+const FN_ROOT = path.join(fs.realpathSync(os.tmpdir()), 'fn');
+
+const MAX_LINE_BYTES = 8192;
+const TRUNCATION_MARKER = '…[truncated]';
+const KEEP_ALIVE_MS = 10 * 60 * 1000;
+const NO_HANDLER = 'no handler: export default { fetch } or exports.handler';
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const MODULE_NAME_RE = /^(?:@[\w-][\w.-]*\/)?[\w-][\w.-]*$/;
+const ESM_SYNTAX_RE =
+  /^[ \t]*(?:import[ \t]*[{*'"]|import[ \t]+[\w$]|export[ \t]*[{*]|export[ \t]+(?:default|const|let|var|function|class|async)\b)/m;
+const TEXTUAL_RE = /^text\/|json|xml|x-www-form-urlencoded|javascript/i;
+const HOST_PATH_RE = new RegExp(`(?:file://)?${escapeRegExp(FN_ROOT)}/[^/\\s]+/v\\d+/`, 'g');
+const RELOAD_QUERY_RE = /\?reload=\d+(?=:\d)/g;
+const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+const NOT_FOUND_BODY = '{"error":"not-found"}';
+const NOT_LOADED_BODY = '{"error":"not-loaded"}';
+const NOT_LOADED_HEADERS = [
+  'content-type', 'application/json',
+  'content-length', String(NOT_LOADED_BODY.length),
+  'x-tenantry-error', 'not-loaded',
+];
+const FUNCTION_ERROR_HEADER = ['x-tenantry-error', 'function'];
+
+const als = new AsyncLocalStorage();
+const functions = new Map();
+const loadedDirs = new Set();
+let tenant = null;
+let reloadCounter = 0;
+
+// ---------------------------------------------------------------------------
+// Log capture: function output becomes JSON lines on the real stdout.
+
+const realStdoutWrite = process.stdout.write.bind(process.stdout);
+const NO_ENV = Object.freeze(Object.create(null));
+// Scope used for writes that happen outside any function context.
+const OUTSIDE = { fn: null, rid: null, env: NO_ENV, out: '', err: '', abort: undefined };
+
+function emit(record) {
+  realStdoutWrite(JSON.stringify(record) + '\n');
+}
+
+function workerError(message) {
+  emit({ type: 'worker', level: 'error', message });
+}
+
+function clampLine(line) {
+  // A UTF-16 code unit never needs more than 3 UTF-8 bytes, so short lines skip the byte count.
+  if (line.length * 3 <= MAX_LINE_BYTES || Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  const cut = Buffer.from(line).subarray(0, MAX_LINE_BYTES).toString().replace(/\uFFFD$/, '');
+  return cut + TRUNCATION_MARKER;
+}
+
+function emitLine(scope, stream, line) {
+  emit({ type: 'log', fn: scope.fn, rid: scope.rid, stream, line: clampLine(line) });
+}
+
+function appendLog(scope, stream, key, text) {
+  if (scope[key] !== '') text = scope[key] + text;
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    emitLine(scope, stream, text.slice(start, end));
+    start = nl + 1;
+  }
+  let rest = start === 0 ? text : text.slice(start);
+  if (rest.length > MAX_LINE_BYTES) {
+    emitLine(scope, stream, rest);
+    rest = '';
+  }
+  scope[key] = rest;
+}
+
+function flushLogs(scope) {
+  if (scope.out !== '') emitLine(scope, 'stdout', scope.out);
+  if (scope.err !== '') emitLine(scope, 'stderr', scope.err);
+  scope.out = '';
+  scope.err = '';
+}
+
+function chunkToString(chunk, encoding) {
+  if (typeof chunk === 'string') {
+    return encoding && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding).toString() : chunk;
+  }
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString();
+  return String(chunk);
+}
+
+function captureWrites(stream, key) {
+  return function write(chunk, encoding, callback) {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    appendLog(als.getStore() ?? OUTSIDE, stream, key, chunkToString(chunk, encoding));
+    if (typeof callback === 'function') process.nextTick(callback);
+    return true;
+  };
+}
+
+function sanitize(text) {
+  return text.replace(HOST_PATH_RE, '').replace(RELOAD_QUERY_RE, '');
+}
+
+function stackOf(err) {
+  if (err instanceof Error) return err.stack || String(err);
+  return util.inspect(err);
+}
+
+function messageOf(err) {
+  if (err !== null && typeof err === 'object' && typeof err.message === 'string') return sanitize(err.message);
+  return sanitize(String(err));
+}
+
+function logError(scope, err, prefix = '') {
+  flushLogs(scope);
+  for (const line of sanitize(prefix + stackOf(err)).split('\n')) {
+    // Frames of this bootstrap say nothing useful to the function's author.
+    if (!line.includes(__filename)) emitLine(scope, 'stderr', line);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// process.env: shows the current function's vars + secrets, empty outside functions.
+
+function currentEnv() {
+  return (als.getStore() ?? OUTSIDE).env;
+}
+
+const envHandler = {
+  get(_target, key) {
+    const env = currentEnv();
+    return key in env ? env[key] : Object.prototype[key];
+  },
+  set(_target, key, value) {
+    const env = currentEnv();
+    if (env !== NO_ENV) env[key] = String(value);
+    return true;
+  },
+  has(_target, key) {
+    return key in currentEnv();
+  },
+  deleteProperty(_target, key) {
+    const env = currentEnv();
+    if (env !== NO_ENV) delete env[key];
+    return true;
+  },
+  defineProperty(_target, key, descriptor) {
+    const env = currentEnv();
+    if (env !== NO_ENV) env[key] = String(descriptor.value);
+    return true;
+  },
+  ownKeys() {
+    return Reflect.ownKeys(currentEnv());
+  },
+  getOwnPropertyDescriptor(_target, key) {
+    const env = currentEnv();
+    if (!(key in env)) return undefined;
+    return { value: env[key], writable: true, enumerable: true, configurable: true };
+  },
+};
+
+// util.inspect looks at a proxy's target, not its traps, so the target renders the live view.
+const envTarget = Object.create({
+  [util.inspect.custom]() {
+    return { ...currentEnv() };
+  },
+});
+
+function installProcessHooks() {
+  process.env = new Proxy(envTarget, envHandler);
+  process.stdout.write = captureWrites('stdout', 'out');
+  process.stderr.write = captureWrites('stderr', 'err');
+  process.on('uncaughtException', (err) => reportStray(err, 'Uncaught exception: ', true));
+  process.on('unhandledRejection', (reason) => reportStray(reason, 'Unhandled rejection: ', false));
+}
+
+function reportStray(err, prefix, abortInvocation) {
+  const scope = als.getStore();
+  if (scope === undefined) {
+    workerError(prefix + sanitize(stackOf(err)));
+    return;
+  }
+  logError(scope, err, prefix);
+  // A callback-style or timer-driven handler would otherwise hang until the host's timeout.
+  if (abortInvocation && scope.abort !== undefined) scope.abort(err);
+}
+
+// ---------------------------------------------------------------------------
+// HTTP plumbing
+
+function sendJson(res, status, value, extraHeaders) {
+  const body = typeof value === 'string' ? value : JSON.stringify(value);
+  const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))];
+  if (extraHeaders !== undefined) headers.push(...extraHeaders);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function waitForDrain(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function onRequest(req, res) {
+  const url = req.url;
+  if (url.startsWith('/invoke/')) return invoke(req, res, url);
+  if (url === '/health' && req.method === 'GET') return health(res);
+  if (url === '/specialise' && req.method === 'POST') return specialise(req, res);
+  sendJson(res, 404, NOT_FOUND_BODY);
+}
+
+function health(res) {
+  const list = [];
+  for (const fn of functions.values()) list.push({ name: fn.name, version: fn.version, contract: fn.contract });
+  sendJson(res, 200, { tenant: tenant && tenant.id, functions: list, rss: process.memoryUsage.rss() });
+}
+
+// ---------------------------------------------------------------------------
+// Specialise: bind the tenant, materialise and load functions.
+
+let specialiseQueue = Promise.resolve();
+
+async function specialise(req, res) {
+  let body;
+  try {
+    body = JSON.parse((await readBody(req)).toString());
+  } catch {
+    return sendJson(res, 400, { error: 'bad-request', message: 'body must be JSON' });
+  }
+  const t = body && body.tenant;
+  if (!t || typeof t.id !== 'string' || t.id === '' || typeof t.slug !== 'string' || !Array.isArray(body.functions)) {
+    return sendJson(res, 400, {
+      error: 'bad-request',
+      message: 'expected {"tenant":{"id","slug"},"functions":[...]}',
+    });
+  }
+  if (tenant !== null && tenant.id !== t.id) return sendJson(res, 409, { error: 'tenant-mismatch' });
+  // Bound before anything is loaded: once tenant code may have run, the worker is that tenant's.
+  if (tenant === null) tenant = { id: t.id, slug: t.slug };
+
+  // Serialised so two overlapping calls cannot write the same function directory at once.
+  const run = specialiseQueue.then(() => loadAll(body.functions));
+  specialiseQueue = run.catch(() => {});
+  try {
+    const { loaded, errors } = await run;
+    if (errors.length > 0) return sendJson(res, 422, { errors, loaded });
+    sendJson(res, 200, { loaded });
+  } catch (err) {
+    workerError('specialise failed: ' + sanitize(stackOf(err)));
+    sendJson(res, 500, { error: 'internal', message: messageOf(err) });
+  }
+}
+
+async function loadAll(specs) {
+  const errors = [];
+  for (const spec of specs) {
+    const problem = validateSpec(spec);
+    if (problem !== null) errors.push(loadError(spec, problem));
+  }
+  if (errors.length > 0) return { loaded: [], errors };
+
+  const loaded = [];
+  for (const spec of specs) {
+    const outcome = await loadFunction(spec);
+    if (outcome.error !== undefined) {
+      errors.push(loadError(spec, outcome.error));
+      continue;
+    }
+    const fn = outcome.record;
+    functions.set(fn.name, fn);
+    loaded.push({ name: fn.name, version: fn.version, contract: fn.contract });
+  }
+  return { loaded, errors };
+}
+
+function loadError(spec, message) {
+  const s = spec !== null && typeof spec === 'object' ? spec : {};
+  return { name: typeof s.name === 'string' ? s.name : null, version: s.version ?? null, message };
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isSafeRelativePath(p) {
+  if (typeof p !== 'string' || p === '' || p.includes('\0')) return false;
+  if (p.startsWith('/') || p.startsWith('\\') || /^[A-Za-z]:/.test(p)) return false;
+  return !p.split(/[\\/]/).includes('..');
+}
+
+function validateSpec(spec) {
+  if (!isPlainObject(spec)) return 'function spec must be an object';
+  if (typeof spec.name !== 'string' || !NAME_RE.test(spec.name)) return `invalid function name ${JSON.stringify(spec.name)}`;
+  if (!Number.isSafeInteger(spec.version) || spec.version < 0) return 'version must be a non-negative integer';
+  if (!isPlainObject(spec.files)) return 'files must be an object of base64 strings';
+  for (const [file, content] of Object.entries(spec.files)) {
+    if (!isSafeRelativePath(file)) return `invalid file path ${JSON.stringify(file)}: must be relative and must not contain ".."`;
+    if (typeof content !== 'string') return `file ${JSON.stringify(file)} must be a base64 string`;
+  }
+  if (!isSafeRelativePath(spec.entry)) return `invalid entry ${JSON.stringify(spec.entry)}`;
+  if (!Object.hasOwn(spec.files, spec.entry)) return `entry ${JSON.stringify(spec.entry)} is not among the files`;
+  if (spec.modules !== undefined) {
+    if (!isPlainObject(spec.modules)) return 'modules must be an object';
+    for (const [name, target] of Object.entries(spec.modules)) {
+      if (!MODULE_NAME_RE.test(name)) return `invalid module name ${JSON.stringify(name)}`;
+      if (typeof target !== 'string' || !path.isAbsolute(target)) return `module ${name} must map to an absolute path`;
+    }
+  }
+  for (const key of ['env', 'secrets']) {
+    if (spec[key] !== undefined && spec[key] !== null && !isPlainObject(spec[key])) return `${key} must be an object`;
+  }
+  return null;
+}
+
+async function loadFunction(spec) {
+  const dir = path.join(FN_ROOT, spec.name, 'v' + spec.version);
+  const reload = loadedDirs.has(dir);
+  loadedDirs.add(dir);
+  await fsp.rm(dir, { recursive: true, force: true });
+  await writeFiles(dir, spec.files);
+  await linkModules(dir, spec.modules || {});
+  const esm = await pinModuleFormat(dir, spec);
+
+  const fn = createRecord(spec, dir);
+  const scope = { fn: fn.name, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
+  const file = path.join(dir, spec.entry);
+  try {
+    const exported = await als.run(scope, esm ? importEsm : requireCjs, file, dir, reload);
+    bindContract(fn, exported, esm);
+    return { record: fn };
+  } catch (err) {
+    logError(scope, err);
+    const message = await loadErrorMessage(err, dir, spec);
+    emitLine(scope, 'stderr', `load failed: ${message}`);
+    return { error: message };
+  } finally {
+    flushLogs(scope);
+  }
+}
+
+async function writeFiles(dir, files) {
+  for (const [name, content] of Object.entries(files)) {
+    const target = path.resolve(dir, name);
+    if (!target.startsWith(dir + path.sep)) throw new Error(`file path escapes the function directory: ${name}`);
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await fsp.writeFile(target, Buffer.from(content, 'base64'));
+  }
+}
+
+async function linkModules(dir, modules) {
+  const nodeModules = path.join(dir, 'node_modules');
+  for (const [name, target] of Object.entries(modules)) {
+    const link = path.join(nodeModules, name);
+    await fsp.mkdir(path.dirname(link), { recursive: true });
+    await fsp.rm(link, { recursive: true, force: true });
+    await fsp.symlink(target, link, 'dir');
+  }
+}
+
+// Decides ESM vs CJS and writes package.json "type" so Node's own per-file decision agrees
+// (and so Node does not look for a package.json above the function directory).
+async function pinModuleFormat(dir, spec) {
+  const entry = spec.entry;
+  const pkgPath = path.join(dir, 'package.json');
+  const hasPkg = Object.hasOwn(spec.files, 'package.json');
+  let pkg = null;
+  if (hasPkg) {
+    try {
+      pkg = JSON.parse(Buffer.from(spec.files['package.json'], 'base64').toString());
+    } catch {
+      pkg = null;
+    }
+  }
+  const type = isPlainObject(pkg) ? pkg.type : undefined;
+  let esm;
+  if (entry.endsWith('.mjs')) esm = true;
+  else if (entry.endsWith('.cjs')) esm = false;
+  else if (type === 'module') esm = true;
+  else if (type === 'commonjs') esm = false;
+  else esm = ESM_SYNTAX_RE.test(Buffer.from(spec.files[entry], 'base64').toString());
+
+  const isPlainJs = !entry.endsWith('.mjs') && !entry.endsWith('.cjs');
+  if (!hasPkg) {
+    await fsp.writeFile(pkgPath, JSON.stringify({ type: esm && isPlainJs ? 'module' : 'commonjs' }));
+  } else if (esm && isPlainJs && isPlainObject(pkg) && type === undefined) {
+    await fsp.writeFile(pkgPath, JSON.stringify({ ...pkg, type: 'module' }));
+  }
+  return esm;
+}
+
+function importEsm(file, _dir, reload) {
+  // ESM modules are cached by URL for the life of the process: a query makes a reload fresh.
+  const url = pathToFileURL(file).href + (reload ? `?reload=${++reloadCounter}` : '');
+  return import(url);
+}
+
+function requireCjs(file, dir, reload) {
+  if (reload) {
+    for (const key of Object.keys(require.cache)) {
+      if (key.startsWith(dir + path.sep)) delete require.cache[key];
+    }
+  }
+  return createRequire(file)(file);
+}
+
+function bindContract(fn, exported, esm) {
+  const main = esm ? exported.default : exported;
+  let target = null;
+  if (main != null && typeof main.fetch === 'function') target = main;
+  else if (!esm && main != null && main.default != null && typeof main.default.fetch === 'function') target = main.default;
+  if (target !== null) {
+    fn.contract = 'fetch';
+    fn.target = target;
+    return;
+  }
+  const handler = exported != null ? exported.handler : undefined;
+  if (typeof handler !== 'function') throw new Error(NO_HANDLER);
+  fn.contract = 'lambda';
+  fn.handler = handler;
+}
+
+async function loadErrorMessage(err, dir, spec) {
+  const firstLine = messageOf(err).split('\n')[0];
+  let location = findLocation(err, dir);
+  if (location === null && err instanceof SyntaxError) location = await locateSyntaxError(dir, spec);
+  return location === null || firstLine.includes(location) ? firstLine : `${firstLine} (${location})`;
+}
+
+// Node 20 keeps the position of an ES module syntax error out of the error object,
+// but `node --check` prints it. Only runs on the failure path.
+async function locateSyntaxError(dir, spec) {
+  const sources = Object.keys(spec.files).filter((f) => /\.[cm]?js$/.test(f) && f !== spec.entry);
+  for (const file of [spec.entry, ...sources].slice(0, 25)) {
+    const full = path.join(dir, file);
+    const stderr = await new Promise((resolve) => {
+      execFile(process.execPath, ['--check', full], { env: {}, timeout: 5000 }, (error, _out, errOut) => {
+        resolve(error ? String(errOut) : '');
+      });
+    });
+    const m = stderr.startsWith(full + ':') ? /^:(\d+)/.exec(stderr.slice(full.length)) : null;
+    if (m !== null) return `${file}:${m[1]}`;
+  }
+  return null;
+}
+
+function findLocation(err, dir) {
+  if (!(err instanceof Error) || typeof err.stack !== 'string') return null;
+  const re = new RegExp(`(?:file://)?${escapeRegExp(dir)}/([^\\s():?]+)(?:\\?[^\\s():]*)?:(\\d+)(?::(\\d+))?`);
+  const m = re.exec(err.stack);
+  if (m === null) return null;
+  return m[3] === undefined ? `${m[1]}:${m[2]}` : `${m[1]}:${m[2]}:${m[3]}`;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function stringMap(source, into) {
+  if (!isPlainObject(source)) return;
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== null && value !== undefined) into[key] = String(value);
+  }
+}
+
+function createRecord(spec, dir) {
+  const vars = Object.create(null);
+  stringMap(spec.env, vars);
+  stringMap(spec.secrets, vars);
+  const version = spec.version;
+  const memoryMb = Number.isFinite(spec.memoryMb) ? spec.memoryMb : 128;
+  const slug = tenant.slug;
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  return {
+    name: spec.name,
+    version,
+    contract: null,
+    target: null,
+    handler: null,
+    dir,
+    timeoutMs: Number.isFinite(spec.timeoutMs) ? spec.timeoutMs : 3000,
+    // Handed to fetch handlers as `env`; built once and shared by every invocation.
+    env: Object.freeze({ ...vars }),
+    // Backs process.env for this function; writes persist across its invocations, as on Lambda.
+    processEnv: vars,
+    versionString: String(version),
+    memoryString: String(memoryMb),
+    arn: `arn:tenantry:lambda:local:${slug}:function:${spec.name}`,
+    logGroup: `/tenantry/${slug}/${spec.name}`,
+    logStream: `${day}/[${version}]${process.pid}`,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Invocation
+
+// One per request: it is the AsyncLocalStorage store, so logs and process.env can find it.
+class Invocation {
+  constructor(fn, url, nameEnd) {
+    this.fn = fn.name;
+    this.rid = undefined;
+    this.env = fn.processEnv;
+    this.out = '';
+    this.err = '';
+    this.abort = undefined;
+    this.settle = undefined;
+    this.record = fn;
+    this.requestUrl = url;
+    this.nameEnd = nameEnd;
+    this.url = undefined;
+    this.hostHeader = undefined;
+    this.host = undefined;
+    this.deadline = 0;
+    this.sourceIp = '';
+    this.hasBody = false;
+    this.cookie = undefined;
+  }
+}
+
+function invoke(req, res, url) {
+  let end = url.length;
+  for (let i = 8; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 /* / */ || c === 63 /* ? */) {
+      end = i;
+      break;
+    }
+  }
+  const fn = functions.get(url.slice(8, end));
+  if (fn === undefined) {
+    res.writeHead(404, NOT_LOADED_HEADERS);
+    res.end(NOT_LOADED_BODY);
+    return;
+  }
+  const inv = new Invocation(fn, url, end);
+  als.run(inv, fn.contract === 'fetch' ? runFetch : runLambda, inv, req, res);
+}
+
+// Handles headers that belong to the host hop; returns true when the function must not see it.
+function takeHostHeader(inv, name, value) {
+  const first = name.charCodeAt(0) | 32;
+  if (first === 120 /* x */) {
+    if (name.length < 12) return false;
+    const lower = name.toLowerCase();
+    if (!lower.startsWith('x-tenantry-')) return false;
+    if (lower === 'x-tenantry-url') inv.url = value;
+    else if (lower === 'x-tenantry-request-id') inv.rid = value;
+    else if (lower === 'x-tenantry-deadline') inv.deadline = Number(value);
+    else if (lower === 'x-tenantry-source-ip') inv.sourceIp = value;
+    return true;
+  }
+  if (first === 104 /* h */ && name.length === 4 && name.toLowerCase() === 'host') {
+    if (inv.hostHeader === undefined) inv.hostHeader = value;
+    return true;
+  }
+  if (first === 99 /* c */) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') return true;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') inv.hasBody = value !== '0';
+    return false;
+  }
+  if (first === 107 /* k */) return name.length === 10 && name.toLowerCase() === 'keep-alive';
+  if (first === 116 /* t */ && name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+    inv.hasBody = true;
+    return true;
+  }
+  return false;
+}
+
+// Fills the request defaults once the headers are known; the function sees the original authority as Host.
+function completeTarget(inv) {
+  if (inv.rid === undefined) inv.rid = randomUUID();
+  if (!(inv.deadline > 0)) inv.deadline = Date.now() + inv.record.timeoutMs;
+  if (inv.url === undefined) {
+    const rest = inv.requestUrl.slice(inv.nameEnd);
+    inv.url = 'http://' + (inv.hostHeader || 'localhost') + (rest === '' || rest.charCodeAt(0) === 63 ? '/' + rest : rest);
+  }
+  const start = inv.url.indexOf('//') + 2;
+  let end = start;
+  while (end < inv.url.length) {
+    const c = inv.url.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35) break;
+    end++;
+  }
+  inv.host = inv.url.slice(start, end);
+  return end;
+}
+
+function finishInvocation(inv, waits) {
+  if (waits === null) {
+    inv.abort = undefined;
+    flushLogs(inv);
+    return;
+  }
+  // waitUntil errors are already logged as they happen; this only keeps the scope alive until all settle.
+  Promise.allSettled(waits).then(() => finishInvocation(inv, null));
+}
+
+function functionFailed(inv, res, err) {
+  logError(inv, err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, 500, { error: 'FunctionError', message: messageOf(err) }, FUNCTION_ERROR_HEADER);
+}
+
+// ---- fetch contract --------------------------------------------------------
+
+const kWaits = Symbol('waits');
+const kScope = Symbol('scope');
+
+class FetchContext {
+  constructor(inv) {
+    this.requestId = inv.rid;
+    this[kScope] = inv;
+    this[kWaits] = null;
+  }
+
+  waitUntil(promise) {
+    const inv = this[kScope];
+    const settled = Promise.resolve(promise).then(undefined, (err) => logError(inv, err, 'waitUntil: '));
+    (this[kWaits] ??= []).push(settled);
+  }
+
+  // There is no origin behind a Tenantry function to fall through to, so this is a no-op.
+  passThroughOnException() {}
+}
+
+function buildRequest(inv, req) {
+  const raw = req.rawHeaders;
+  const headers = new Headers();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!takeHostHeader(inv, raw[i], raw[i + 1])) headers.append(raw[i], raw[i + 1]);
+  }
+  completeTarget(inv);
+  if (inv.host !== '') headers.set('host', inv.host);
+  const method = req.method;
+  if (!inv.hasBody || method === 'GET' || method === 'HEAD') return new Request(inv.url, { method, headers });
+  return new Request(inv.url, { method, headers, body: req, duplex: 'half' });
+}
+
+function callFetch(inv, target, request, env, ctx) {
+  return new Promise((resolve, reject) => {
+    inv.abort = reject;
+    resolve(target.fetch(request, env, ctx));
+  });
+}
+
+async function runFetch(inv, req, res) {
+  const fn = inv.record;
+  let request;
+  try {
+    request = buildRequest(inv, req);
+  } catch (err) {
+    return sendJson(res, 400, { error: 'bad-request', message: messageOf(err) }, ['x-tenantry-error', 'bad-request']);
+  }
+  const ctx = new FetchContext(inv);
+  try {
+    const response = await callFetch(inv, fn.target, request, fn.env, ctx);
+    if (!(response instanceof Response)) {
+      throw new TypeError(`fetch handler must return a Response, got ${describe(response)}`);
+    }
+    inv.abort = undefined;
+    await writeFetchResponse(inv, response, res);
+  } catch (err) {
+    functionFailed(inv, res, err);
+  }
+  finishInvocation(inv, ctx[kWaits]);
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return value.constructor && value.constructor.name ? value.constructor.name : 'object';
+}
+
+// undici keeps the string/bytes a Response was built from; writing them directly skips a
+// stream round trip and lets us send Content-Length (the common case for small answers).
+const kResponseState = Object.getOwnPropertySymbols(new Response('')).find((s) => s.description === 'state');
+
+function fixedBody(response) {
+  if (kResponseState === undefined || response.bodyUsed) return undefined;
+  const state = response[kResponseState];
+  const source = state && state.body ? state.body.source : undefined;
+  return typeof source === 'string' || source instanceof Uint8Array ? source : undefined;
+}
+
+function responseHeaders(response, fixedLength) {
+  const raw = [];
+  // fetch() decodes gzip/br bodies but keeps the upstream encoding headers; forwarding both would corrupt the answer.
+  const decoded = response.headers.has('content-encoding') && response.url !== '';
+  let cookies = false;
+  let hasLength = false;
+  for (const [name, value] of response.headers) {
+    if (name === 'set-cookie') cookies = true;
+    else if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    else if (decoded && (name === 'content-encoding' || name === 'content-length')) continue;
+    else {
+      if (name === 'content-length') hasLength = true;
+      raw.push(name, value);
+    }
+  }
+  if (cookies) for (const cookie of response.headers.getSetCookie()) raw.push('set-cookie', cookie);
+  if (fixedLength >= 0 && !hasLength) raw.push('content-length', String(fixedLength));
+  return raw;
+}
+
+async function writeFetchResponse(inv, response, res) {
+  const statusText = response.statusText || undefined;
+  const body = response.body;
+  if (body === null) {
+    res.writeHead(response.status, statusText, responseHeaders(response, -1));
+    res.end();
+    return;
+  }
+  const fixed = fixedBody(response);
+  if (fixed !== undefined) {
+    const length = typeof fixed === 'string' ? Buffer.byteLength(fixed) : fixed.byteLength;
+    res.writeHead(response.status, statusText, responseHeaders(response, length));
+    res.end(fixed);
+    return;
+  }
+  res.writeHead(response.status, statusText, responseHeaders(response, -1));
+  await streamBody(inv, body, res);
+}
+
+function cancelReader(reader) {
+  reader.cancel().catch(() => {});
+}
+
+async function streamBody(inv, body, res) {
+  const reader = body.getReader();
+  let gone = false;
+  const onClose = () => {
+    if (res.writableFinished) return;
+    gone = true;
+    // 'close' fires in the socket's async context; the function's cancel() must run in its own.
+    als.run(inv, cancelReader, reader);
+  };
+  res.on('close', onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || gone) break;
+      if (!res.write(value)) await waitForDrain(res);
+    }
+    if (!gone) res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+// ---- lambda contract -------------------------------------------------------
+
+class LambdaContext {
+  #inv;
+
+  constructor(fn, inv) {
+    this.#inv = inv;
+    this.callbackWaitsForEmptyEventLoop = true;
+    this.functionName = fn.name;
+    this.functionVersion = fn.versionString;
+    this.invokedFunctionArn = fn.arn;
+    this.memoryLimitInMB = fn.memoryString;
+    this.awsRequestId = inv.rid;
+    this.logGroupName = fn.logGroup;
+    this.logStreamName = fn.logStream;
+  }
+
+  getRemainingTimeInMillis() {
+    return Math.max(0, this.#inv.deadline - Date.now());
+  }
+
+  done(err, result) {
+    this.#inv.settle(err, result);
+  }
+
+  succeed(result) {
+    this.#inv.settle(null, result);
+  }
+
+  fail(err) {
+    this.#inv.settle(err ?? new Error('context.fail() called'), undefined);
+  }
+}
+
+function lambdaHeaders(inv, raw) {
+  const headers = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const value = raw[i + 1];
+    if (takeHostHeader(inv, raw[i], value)) continue;
+    const name = raw[i].toLowerCase();
+    if (name === 'cookie') {
+      inv.cookie = inv.cookie === undefined ? value : inv.cookie + '; ' + value;
+      continue;
+    }
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : previous + ',' + value;
+  }
+  return headers;
+}
+
+function splitCookies(header) {
+  const cookies = [];
+  for (const part of header.split(';')) {
+    const cookie = part.trim();
+    if (cookie !== '') cookies.push(cookie);
+  }
+  return cookies;
+}
+
+function queryParameters(query) {
+  const params = {};
+  for (const [key, value] of new URLSearchParams(query)) {
+    params[key] = Object.hasOwn(params, key) ? params[key] + ',' + value : value;
+  }
+  return params;
+}
+
+function pad2(n) {
+  return n < 10 ? '0' + n : String(n);
+}
+
+function requestTime(ms) {
+  const d = new Date(ms);
+  return `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`;
+}
+
+function buildEvent(inv, req, headers, authorityEnd, body) {
+  const url = inv.url;
+  const hash = url.indexOf('#', authorityEnd);
+  const end = hash === -1 ? url.length : hash;
+  const q = url.indexOf('?', authorityEnd);
+  const hasQuery = q !== -1 && q < end;
+  const rawPath = url.slice(authorityEnd, hasQuery ? q : end) || '/';
+  const rawQueryString = hasQuery ? url.slice(q + 1, end) : '';
+  const hostname = inv.host.replace(/:\d+$/, '');
+  const now = Date.now();
+  headers.host = inv.host;
+
+  const event = { version: '2.0', routeKey: '$default', rawPath, rawQueryString };
+  const cookies = inv.cookie === undefined ? null : splitCookies(inv.cookie);
+  if (cookies !== null && cookies.length > 0) event.cookies = cookies;
+  event.headers = headers;
+  if (rawQueryString !== '') event.queryStringParameters = queryParameters(rawQueryString);
+  event.requestContext = {
+    accountId: 'tenantry',
+    apiId: tenant.slug,
+    domainName: hostname,
+    domainPrefix: hostname.split('.')[0],
+    http: {
+      method: req.method,
+      path: rawPath,
+      protocol: 'HTTP/1.1',
+      sourceIp: inv.sourceIp,
+      userAgent: headers['user-agent'] ?? '',
+    },
+    requestId: inv.rid,
+    routeKey: '$default',
+    stage: '$default',
+    time: requestTime(now),
+    timeEpoch: now,
+  };
+  const textual = TEXTUAL_RE.test(headers['content-type'] ?? '');
+  if (body.length > 0) event.body = textual ? body.toString('utf8') : body.toString('base64');
+  event.isBase64Encoded = body.length > 0 && !textual;
+  return event;
+}
+
+function isThenable(value) {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+}
+
+function callLambda(inv, handler, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err, value) => {
+      if (settled) return;
+      settled = true;
+      if (err === null || err === undefined) resolve(value);
+      else reject(err);
+    };
+    inv.settle = settle;
+    inv.abort = settle;
+    const returned = handler(event, context, settle);
+    if (isThenable(returned)) {
+      returned.then(
+        (value) => settle(null, value),
+        (err) => settle(err ?? new Error(`handler rejected with ${err}`)),
+      );
+    } else if (handler.length < 3) {
+      settle(null, returned);
+    }
+  });
+}
+
+async function runLambda(inv, req, res) {
+  const fn = inv.record;
+  let result;
+  try {
+    const headers = lambdaHeaders(inv, req.rawHeaders);
+    const authorityEnd = completeTarget(inv);
+    const body = inv.hasBody ? await readBody(req) : EMPTY_BODY;
+    const event = buildEvent(inv, req, headers, authorityEnd, body);
+    result = await callLambda(inv, fn.handler, event, new LambdaContext(fn, inv));
+    inv.abort = undefined;
+    writeLambdaResponse(res, result);
+  } catch (err) {
+    functionFailed(inv, res, err);
+  }
+  finishInvocation(inv, null);
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+function writeLambdaResponse(res, result) {
+  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
+    const status = result.statusCode;
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new TypeError(`invalid statusCode ${JSON.stringify(status) ?? String(status)}: expected an integer 100..599`);
+    }
+    const raw = structuredHeaders(result);
+    const body = structuredBody(result);
+    raw.push('content-length', String(Buffer.byteLength(body)));
+    res.writeHead(status, raw);
+    res.end(body);
+    return;
+  }
+  const body = result === undefined || result === null ? '' : typeof result === 'string' ? result : JSON.stringify(result);
+  res.writeHead(200, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+function isFramingHeader(name) {
+  const lower = name.toLowerCase();
+  return lower === 'content-length' || DROPPED_RESPONSE_HEADERS.has(lower);
+}
+
+function structuredHeaders(result) {
+  const raw = [];
+  if (isPlainObject(result.headers)) {
+    for (const [name, value] of Object.entries(result.headers)) {
+      if (value !== undefined && value !== null && !isFramingHeader(name)) raw.push(name, String(value));
+    }
+  }
+  if (isPlainObject(result.multiValueHeaders)) {
+    for (const [name, values] of Object.entries(result.multiValueHeaders)) {
+      if (!Array.isArray(values) || isFramingHeader(name)) continue;
+      for (const value of values) raw.push(name, String(value));
+    }
+  }
+  if (Array.isArray(result.cookies)) {
+    for (const cookie of result.cookies) raw.push('set-cookie', String(cookie));
+  }
+  return raw;
+}
+
+function structuredBody(result) {
+  const body = result.body;
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return result.isBase64Encoded === true ? Buffer.from(body, 'base64') : body;
+  if (body instanceof Uint8Array) return body;
+  return JSON.stringify(body);
+}
+
+// ---------------------------------------------------------------------------
+// Startup
+
+function start() {
+  if (!SOCKET_PATH) {
+    workerError('TENANTRY_SOCKET is not set');
+    process.exit(2);
+  }
+  installProcessHooks();
+  // stdout is the only channel to the host: if it is gone, so is the reason to run.
+  process.stdout.on('error', () => process.exit(1));
+  try {
+    fs.unlinkSync(SOCKET_PATH);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, onRequest);
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1000;
+  // Deadlines are enforced by the host (it kills the worker); a long streamed answer must not be cut here.
+  server.requestTimeout = 0;
+  server.on('error', (err) => {
+    workerError('server error: ' + err.message);
+    process.exit(1);
+  });
+  server.listen(SOCKET_PATH, () => emit({ type: 'ready', pid: process.pid }));
+}
+
+start();

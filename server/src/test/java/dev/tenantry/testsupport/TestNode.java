@@ -28,6 +28,9 @@ public final class TestNode implements AutoCloseable {
         this.dataDir = dataDir;
     }
 
+    /** Tests that run no functions keep no pre-warmed workers (a worker still starts on demand). */
+    private static final Map<String, String> QUIET_RUNTIME = Map.of("worker-pool-size", "0", "worker-egress-pool-size", "0");
+
     public static TestNode start() {
         return start(Map.of());
     }
@@ -39,6 +42,7 @@ public final class TestNode implements AutoCloseable {
             Path dataDir = Files.createTempDirectory("tenantry-test");
             Map<String, String> flags = new HashMap<>(Map.of("data-dir", dataDir.toString(), "database-url", url,
                     "database-user", "postgres", "api-port", "0", "gateway-port", "0", "database-pool-size", "8"));
+            flags.putAll(QUIET_RUNTIME);
             flags.putAll(settings);
             return new TestNode(Node.start(Config.resolve(flags, Map.of(), Optional.empty())), url, dataDir);
         } catch (IOException e) {
@@ -58,6 +62,7 @@ public final class TestNode implements AutoCloseable {
             Files.setPosixFilePermissions(dir.resolve("master.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             Map<String, String> flags = new HashMap<>(Map.of("data-dir", dir.toString(), "database-url", jdbcUrl,
                     "database-user", "postgres", "api-port", "0", "gateway-port", "0", "database-pool-size", "4"));
+            flags.putAll(QUIET_RUNTIME);
             flags.putAll(settings);
             return new TestNode(Node.start(Config.resolve(flags, Map.of(), Optional.empty())), jdbcUrl, dir);
         } catch (IOException e) {

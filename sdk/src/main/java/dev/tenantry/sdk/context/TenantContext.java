@@ -9,13 +9,13 @@ import java.util.Optional;
 /**
  * Everything a service needs to know about one tenant: who it is, where its data lives
  * (locations, never passwords), its plan's limits, its hostnames, API keys (prefix and hash
- * only) and routes. Immutable; a change arrives as a new instance.
+ * only), routes and each function's active version. Immutable; a change arrives as a new instance.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record TenantContext(String id, String slug, String name, String status, String statusReason, String plan,
                             String tier, String region, Map<String, String> labels, int version, List<String> hostnames,
                             List<ApiKey> apiKeys, List<Binding> bindings, List<Route> routes, int routesVersion,
-                            PlanLimits limits) {
+                            PlanLimits limits, Map<String, Integer> functions) {
 
     public TenantContext {
         labels = labels == null ? Map.of() : Map.copyOf(labels);
@@ -23,12 +23,13 @@ public record TenantContext(String id, String slug, String name, String status, 
         apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
         bindings = bindings == null ? List.of() : List.copyOf(bindings);
         routes = routes == null ? List.of() : List.copyOf(routes);
+        functions = functions == null ? Map.of() : Map.copyOf(functions);
     }
 
     /** The same context held to the given plan limits. */
     public TenantContext withLimits(PlanLimits planLimits) {
         return new TenantContext(id, slug, name, status, statusReason, plan, tier, region, labels, version, hostnames,
-                apiKeys, bindings, routes, routesVersion, planLimits);
+                apiKeys, bindings, routes, routesVersion, planLimits, functions);
     }
 
     public boolean active() {

@@ -289,12 +289,12 @@ class TenantContextsTest {
                                         String keyPrefix) {
         return new TenantContext(id, slug, slug.toUpperCase(), status, null, plan, "pool", "eu-1", Map.of("team", "a"),
                 1, hosts, List.of(new TenantContext.ApiKey("key-" + keyPrefix, keyPrefix, "hash", List.of("read"), null)),
-                List.of(), List.of(), 1, null);
+                List.of(), List.of(), 1, null, Map.of());
     }
 
     private static TenantContext withStatus(TenantContext tenant, String status) {
         return new TenantContext(tenant.id(), tenant.slug(), tenant.name(), status, null, tenant.plan(), tenant.tier(),
                 tenant.region(), tenant.labels(), tenant.version() + 1, tenant.hostnames(), tenant.apiKeys(),
-                tenant.bindings(), tenant.routes(), tenant.routesVersion(), null);
+                tenant.bindings(), tenant.routes(), tenant.routesVersion(), null, tenant.functions());
     }
 }

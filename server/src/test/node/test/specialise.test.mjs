@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fnSpec, startWorker, TENANT } from '../support/harness.mjs';
+
+let worker;
+let store;
+
+function writeTree(root, files) {
+  for (const [file, content] of Object.entries(files)) {
+    const full = path.join(root, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, content);
+  }
+}
+
+// A read-only-store layout: each package version keeps its own dependencies beside it.
+function createStore() {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-store-')));
+  writeTree(root, {
+    'pkg-a@1.0.0/node_modules/pkg-a/package.json': '{"name":"pkg-a","version":"1.0.0","main":"lib/main.js"}',
+    'pkg-a@1.0.0/node_modules/pkg-a/lib/main.js':
+      "const dep = require('dep-b');\nmodule.exports = (n) => 'pkg-a(' + dep(n) + ')';\nmodule.exports.where = __filename;\n",
+    'pkg-a@1.0.0/node_modules/dep-b/package.json': '{"name":"dep-b","version":"0.3.0"}',
+    'pkg-a@1.0.0/node_modules/dep-b/index.js': "module.exports = (n) => 'dep-b:' + n;\n",
+    'greeter@2.0.0/node_modules/@acme/greeter/package.json':
+      '{"name":"@acme/greeter","version":"2.0.0","type":"module","exports":"./index.js"}',
+    'greeter@2.0.0/node_modules/@acme/greeter/index.js': "export const greet = (n) => 'hello ' + n;\n",
+  });
+  return {
+    root,
+    modules: {
+      'pkg-a': path.join(root, 'pkg-a@1.0.0/node_modules/pkg-a'),
+      '@acme/greeter': path.join(root, 'greeter@2.0.0/node_modules/@acme/greeter'),
+    },
+  };
+}
+
+before(async () => {
+  store = createStore();
+  worker = await startWorker();
+});
+
+after(async () => {
+  await worker.stop();
+  fs.rmSync(store.root, { recursive: true, force: true });
+});
+
+test('a fresh worker has no tenant; a malformed specialise body answers 400 and binds nothing', async () => {
+  const fresh = (await worker.request({ path: '/health' })).json();
+  assert.equal(fresh.tenant, null);
+  assert.deepEqual(fresh.functions, []);
+  const res = await worker.request({ method: 'POST', path: '/specialise', body: '{not json' });
+  assert.equal(res.status, 400);
+  assert.equal(res.json().error, 'bad-request');
+  assert.equal((await worker.request({ path: '/health' })).json().tenant, null);
+});
+
+test('dependencies resolve through symlinked modules (CJS), including their own dependencies', async () => {
+  const code = `
+const a = require('pkg-a');
+let direct;
+try { require('dep-b'); direct = 'visible'; } catch { direct = 'not visible'; }
+exports.handler = async () => ({ result: a('x'), where: a.where, direct });`;
+  const res = await worker.specialise([fnSpec('deps-cjs', { 'index.js': code }, { modules: store.modules })]);
+  assert.equal(res.status, 200, res.text);
+  const out = (await worker.invoke('deps-cjs')).json();
+  assert.equal(out.result, 'pkg-a(dep-b:x)');
+  assert.equal(out.where, path.join(store.modules['pkg-a'], 'lib/main.js'));
+  assert.equal(out.direct, 'not visible');
+});
+
+test('dependencies resolve through symlinked modules (ESM, scoped package)', async () => {
+  const code = `
+import a from 'pkg-a';
+import { greet } from '@acme/greeter';
+export default { fetch: () => new Response(a('y') + ' / ' + greet('z')) };`;
+  const res = await worker.specialise([fnSpec('deps-esm', { 'index.mjs': code }, { modules: store.modules })]);
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await worker.invoke('deps-esm')).text, 'pkg-a(dep-b:y) / hello z');
+});
+
+test('syntax errors answer 422 with message and location, and are logged', async () => {
+  const res = await worker.specialise([
+    fnSpec('broken-cjs', { 'index.js': 'const ok = 1;\nmodule.exports = {\n  fetch( {\n' }),
+    fnSpec('broken-esm', { 'index.mjs': 'export default {\n  fetch() { return 1 +; }\n};\n' }),
+  ]);
+  assert.equal(res.status, 422);
+  const { errors } = res.json();
+  assert.deepEqual(errors.map((e) => [e.name, e.version]), [['broken-cjs', 1], ['broken-esm', 1]]);
+  assert.match(errors[0].message, /^Unexpected end of input \(index\.js:\d+\)$/);
+  assert.match(errors[1].message, /^Unexpected token ';' \(index\.mjs:2\)$/);
+  for (const e of errors) assert.ok(!e.message.includes(os.tmpdir()), e.message);
+
+  const logged = await worker.waitForLine(
+    (l) => l.fn === 'broken-cjs' && l.rid === 'init' && l.line.startsWith('SyntaxError'),
+  );
+  assert.equal(logged.stream, 'stderr');
+  await worker.waitForLine((l) => l.fn === 'broken-esm' && l.rid === 'init' && l.line.startsWith('load failed: Unexpected token'));
+  const stackLines = worker.logs((l) => l.fn === 'broken-cjs' || l.fn === 'broken-esm');
+  for (const l of stackLines) assert.ok(!l.line.includes(worker.dir), l.line);
+});
+
+test('a throw at import time answers 422 with its location', async () => {
+  const res = await worker.specialise([fnSpec('init-throws', { 'index.js': 'const x = 1;\nthrow new Error("init failed");\n' })]);
+  assert.equal(res.status, 422);
+  assert.deepEqual(res.json().errors, [{ name: 'init-throws', version: 1, message: 'init failed (index.js:2:7)' }]);
+});
+
+test('a module without a handler answers 422', async () => {
+  const res = await worker.specialise([fnSpec('no-handler', { 'index.js': 'exports.somethingElse = 1;' })]);
+  assert.equal(res.status, 422);
+  assert.equal(res.json().errors[0].message, 'no handler: export default { fetch } or exports.handler');
+});
+
+test('good functions still load when a sibling fails', async () => {
+  const res = await worker.specialise([
+    fnSpec('sibling-ok', { 'index.js': 'exports.handler = async () => "fine";' }),
+    fnSpec('sibling-bad', { 'index.js': 'exports.handler = ;' }),
+  ]);
+  assert.equal(res.status, 422);
+  const body = res.json();
+  assert.deepEqual(body.loaded, [{ name: 'sibling-ok', version: 1, contract: 'lambda' }]);
+  assert.equal(body.errors[0].name, 'sibling-bad');
+  assert.equal((await worker.invoke('sibling-ok')).text, 'fine');
+});
+
+test('path traversal and absolute paths in files answer 422 and write nothing', async () => {
+  for (const bad of ['../escape.js', '/etc/abs.js', 'lib/../../escape.js', '..\\escape.js']) {
+    const spec = fnSpec('traversal', { 'index.js': 'exports.handler = async () => 1;', [bad]: 'pwned' }, { entry: 'index.js' });
+    const res = await worker.specialise([spec]);
+    assert.equal(res.status, 422, bad);
+    assert.match(res.json().errors[0].message, /invalid file path/);
+  }
+  const res = await worker.specialise([fnSpec('traversal', { 'index.js': 'exports.handler = async () => 1;' }, { entry: '../index.js' })]);
+  assert.equal(res.status, 422);
+  assert.equal(fs.existsSync(path.join(worker.dir, 'fn', 'escape.js')), false);
+  assert.equal(fs.existsSync(path.join(worker.dir, 'fn', 'traversal')), false);
+});
+
+test('module-level logs carry rid "init" and see the function env', async () => {
+  const code = 'console.log("loading with", process.env.MODE);\nexports.handler = async () => "ok";';
+  const res = await worker.specialise([fnSpec('init-logs', { 'index.js': code }, { env: { MODE: 'warm' } })]);
+  assert.equal(res.status, 200, res.text);
+  const line = await worker.waitForLine((l) => l.fn === 'init-logs' && l.rid === 'init');
+  assert.equal(line.line, 'loading with warm');
+  assert.equal(line.stream, 'stdout');
+});
+
+test('a new version replaces the old one', async () => {
+  const v1 = 'export default { fetch: () => new Response("version one") };';
+  const v2 = 'export default { fetch: () => new Response("version two") };';
+  assert.equal((await worker.specialise([fnSpec('versioned', { 'index.js': v1 }, { version: 1 })])).status, 200);
+  assert.equal((await worker.invoke('versioned')).text, 'version one');
+  const res = await worker.specialise([fnSpec('versioned', { 'index.js': v2 }, { version: 2 })]);
+  assert.deepEqual(res.json(), { loaded: [{ name: 'versioned', version: 2, contract: 'fetch' }] });
+  assert.equal((await worker.invoke('versioned')).text, 'version two');
+  const health = (await worker.request({ path: '/health' })).json();
+  assert.deepEqual(health.functions.filter((f) => f.name === 'versioned'), [{ name: 'versioned', version: 2, contract: 'fetch' }]);
+});
+
+test('re-specialising the same version loads the new code (ESM and CJS)', async () => {
+  for (const [file, make] of [
+    ['index.mjs', (s) => `export default { fetch: () => new Response(${JSON.stringify(s)}) };`],
+    ['index.cjs', (s) => `exports.handler = async () => ${JSON.stringify(s)};`],
+  ]) {
+    const name = 'same-' + file.replace('.', '-');
+    assert.equal((await worker.specialise([fnSpec(name, { [file]: make('first') })])).status, 200);
+    assert.equal((await worker.invoke(name)).text, 'first');
+    assert.equal((await worker.specialise([fnSpec(name, { [file]: make('second') })])).status, 200);
+    assert.equal((await worker.invoke(name)).text, 'second');
+  }
+});
+
+test('another tenant is refused with 409; the bound tenant may keep adding functions', async () => {
+  const other = { id: '00000000-0000-4000-8000-000000000000', slug: 'other' };
+  const res = await worker.specialise([fnSpec('intruder', { 'index.js': 'exports.handler = async () => 1;' })], other);
+  assert.equal(res.status, 409);
+  assert.deepEqual(res.json(), { error: 'tenant-mismatch' });
+  assert.equal((await worker.invoke('intruder')).status, 404);
+  const again = await worker.specialise([fnSpec('late', { 'index.js': 'exports.handler = async () => 1;' })], TENANT);
+  assert.equal(again.status, 200);
+});
