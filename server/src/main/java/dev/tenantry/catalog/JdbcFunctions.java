@@ -138,8 +138,9 @@ final class JdbcFunctions implements Functions {
         // "for share": a build finishing now waits for this deploy to commit, then activates it (see activateReady).
         int available = 0;
         for (var m : modules.entrySet()) {
-            available += h.createQuery("select count(*) from modules where name = :n and version = :v and state = 'available' for share")
-                    .bind("n", m.getKey()).bind("v", m.getValue()).mapTo(Integer.class).one();
+            available += h.createQuery("select state from modules where name = :n and version = :v for share")
+                    .bind("n", m.getKey()).bind("v", m.getValue()).mapTo(String.class).findOne()
+                    .filter("available"::equals).isPresent() ? 1 : 0;
         }
         return available == modules.size();
     }
