@@ -44,8 +44,12 @@ final class FunctionInvocations {
                 .setURI("/fn/" + name + path).putHeader(HttpHeaders.HOST, tenant.slug() + "." + baseDomain);
         contentType.ifPresent(t -> options.putHeader(HttpHeaders.CONTENT_TYPE, t));
         long started = System.nanoTime();
-        HttpClientResponse response = client.request(options).compose(r -> r.send(Buffer.buffer(body))).await();
-        Buffer answer = response.body().await();
+        // The body is asked for on the event loop, in the same chain: asked later, its bytes may be gone already.
+        Map.Entry<HttpClientResponse, Buffer> exchange = client.request(options)
+                .compose(r -> r.send(Buffer.buffer(body)))
+                .compose(r -> r.body().map(b -> Map.entry(r, b))).await();
+        HttpClientResponse response = exchange.getKey();
+        Buffer answer = exchange.getValue();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("status", response.statusCode());
         Map<String, Object> headers = new LinkedHashMap<>();

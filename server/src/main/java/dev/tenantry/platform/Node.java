@@ -133,6 +133,7 @@ public final class Node implements AutoCloseable {
         byte[] headerKey = masterKey.derive(HEADER_KEY_PURPOSE);
         Optional<Invoker> invoker = config.runs(Config.Role.WORKER)
                 ? functions.invoker(vertx, database, clock, resources) : Optional.empty();
+        invoker.ifPresent(i -> functionMetrics(metrics, i));
         java.util.concurrent.atomic.AtomicReference<Integer> gatewayPort = new java.util.concurrent.atomic.AtomicReference<>();
         Optional<ApiServer> apiServer = Optional.empty();
         if (api) {
@@ -171,6 +172,26 @@ public final class Node implements AutoCloseable {
         new ProcessorMetrics().bindTo(metrics);
         new UptimeMetrics().bindTo(metrics);
         return metrics;
+    }
+
+    /** The invoker's counters and the pool's state, on /metrics. */
+    private static void functionMetrics(PrometheusMeterRegistry metrics, Invoker invoker) {
+        io.micrometer.core.instrument.FunctionCounter.builder("tenantry.functions.invocations", invoker, i -> i.stats().invocations())
+                .description("function invocations received").register(metrics);
+        io.micrometer.core.instrument.FunctionCounter.builder("tenantry.functions.specialisations", invoker, i -> i.stats().specialisations())
+                .description("function versions loaded into workers").register(metrics);
+        io.micrometer.core.instrument.FunctionCounter.builder("tenantry.functions.timeouts", invoker, i -> i.stats().timeouts())
+                .description("invocations stopped at their timeout").register(metrics);
+        io.micrometer.core.instrument.FunctionCounter.builder("tenantry.functions.shed", invoker, i -> i.stats().shed())
+                .description("invocations refused (429) over a plan's concurrency").register(metrics);
+        io.micrometer.core.instrument.FunctionCounter.builder("tenantry.workers.pooled.takes", invoker, i -> i.stats().pool().takenFromPool())
+                .description("workers handed over warm from the pool").register(metrics);
+        io.micrometer.core.instrument.FunctionCounter.builder("tenantry.workers.direct.starts", invoker, i -> i.stats().pool().startedDirectly())
+                .description("workers started on demand because the pool was empty (slower)").register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("tenantry.workers.idle", invoker, i -> i.stats().pool().idle() + i.stats().pool().egressIdle())
+                .description("generic pre-warmed workers waiting in the pool").register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("tenantry.workers.assigned", invoker, i -> i.stats().workers())
+                .description("workers assigned to tenants").register(metrics);
     }
 
     private static Gateway startGateway(Config config, Deque<AutoCloseable> resources, Vertx vertx, ContextService contexts,

@@ -37,6 +37,7 @@ public final class Worker {
     private final long startedNanos = System.nanoTime();
     private volatile WorkerState state = new WorkerState.Starting();
     private volatile long readyNanos;
+    private volatile boolean outOfMemory;
 
     private Worker(String id, boolean egress, Path dir, Process process, Cgroups.Cgroup cgroup) {
         this.id = id;
@@ -118,9 +119,9 @@ public final class Worker {
         cgroup.limit(limits);
     }
 
-    /** Whether the memory cgroup killed something in this worker. */
+    /** Whether the memory cgroup killed something in this worker (remembered after its cgroup is gone). */
     public boolean oomKilled() {
-        return cgroup.oomKilled();
+        return outOfMemory || cgroup.oomKilled();
     }
 
     public Optional<Long> memoryBytes() {
@@ -150,8 +151,9 @@ public final class Worker {
             if (state instanceof WorkerState.Dead) {
                 return;
             }
+            outOfMemory = cgroup.oomKilled(); // read before the cgroup goes
             reason = state instanceof WorkerState.Draining(String r) ? r
-                    : cgroup.oomKilled() ? "out of memory" : "exited with status " + exitCode();
+                    : outOfMemory ? "out of memory" : "exited with status " + exitCode();
             state = new WorkerState.Dead(reason);
         }
         cgroup.close();

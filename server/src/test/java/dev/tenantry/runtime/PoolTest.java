@@ -20,7 +20,7 @@ class PoolTest {
             assertThat(pool.stats().takenFromPool()).isEqualTo(2);
             assertThat(pool.stats().startedDirectly()).isEqualTo(1);
             String answer = UnixHttp.body(UnixHttp.exchange(c.socket(), "GET", "/health", ""));
-            assertThat(answer).contains("\"pid\":");
+            assertThat(answer).contains("\"tenant\":null").contains("\"rss\":");
             assertThat(a.assign("tenant-x")).isFalse();
             a.kill("test");
             assertThat(a.exit().get()).isEqualTo("test");
