@@ -7,8 +7,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 # Debian packages the suite uses: redis-server (tenants' Redis users, real server in tests),
-# curl (quickstart check), procps (pgrep/ps in scripts), python3 (a free port for the quickstart).
+# curl (quickstart check), procps (pgrep/ps in scripts), python3 (a free port for the quickstart),
+# bubblewrap (function sandboxes), nodejs and npm (functions' runtime and module builds; Node 20+),
+# tar (the module store's archives).
 missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v tar >/dev/null 2>&1 || missing+=(tar)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
@@ -20,6 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "test.sh: please install: ${missing[*]}" >&2; exit 1
   fi
+fi
+
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 20 ]; then
+  echo "test.sh: functions need Node.js 20 or newer; found $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
 fi
 
 . "$root/scripts/jdk.sh"

@@ -58,6 +58,23 @@ for _ in $(seq 1 50); do [ "$(gw "http://acme.localhost:$gw_port/" || true)" = 4
 [ "$(gw "http://acme.localhost:$gw_port/")" = 401 ] || fail "a key route without a key should be 401"
 [ "$(gw "http://acme.localhost:$gw_port/" -H "X-Api-Key: $secret")" = 200 ] || fail "a key route with the key"
 t context get acme.localhost | grep -q "acme" || fail "context get"
+cat > "$work/hello.js" <<'JS'
+export default {
+  async fetch(request) {
+    const name = new URL(request.url).searchParams.get("name") ?? "world";
+    console.log("greeting " + name);
+    return Response.json({ hello: name });
+  }
+};
+JS
+t fn deploy acme hello "$work/hello.js" | grep -q "version 1: ready" || fail "fn deploy"
+for _ in $(seq 1 50); do [ "$(gw "http://acme.localhost:$gw_port/fn/hello?name=ada" || true)" = 200 ] && break; sleep 0.2; done
+[ "$(gw "http://acme.localhost:$gw_port/fn/hello?name=ada")" = 200 ] && grep -q '"hello":"ada"' "$work/body" \
+  || fail "a function through the gateway: $(cat "$work/body")"
+t fn invoke acme hello | grep -q '"hello":"world"' || fail "fn invoke"
+for _ in $(seq 1 50); do t fn logs acme hello | grep -q "greeting ada" && break; sleep 0.2; done
+t fn logs acme hello | grep -q "greeting ada" || fail "fn logs"
+t fn versions acme hello | grep -q "ready" || fail "fn versions"
 t tenant suspend acme --reason "unpaid" --wait | grep -q "suspended" || fail "tenant suspend"
 for _ in $(seq 1 50); do [ "$(gw "http://acme.localhost:$gw_port/" -H "X-Api-Key: $secret" || true)" = 403 ] && break; sleep 0.2; done
 [ "$(gw "http://acme.localhost:$gw_port/" -H "X-Api-Key: $secret")" = 403 ] || fail "a suspended tenant should be 403 at the gateway"

@@ -493,7 +493,7 @@ public final class FunctionBench {
                 sleep(10); // the refiller queues a worker just after it reported that it listens
                 return new PoolWait(true, System.nanoTime() - t0);
             }
-            sleep(10);
+            sleep(20);
         }
         return new PoolWait(false, System.nanoTime() - t0);
     }
@@ -815,7 +815,7 @@ public final class FunctionBench {
             out.add(String.format(Locale.ROOT, "  blob store: %d blobs (.tgz), %s; module store (unpacked, read-only, shared by every worker): "
                     + "%d module dirs, %s", blobSize.files, blobSize.describe(), storeDirs, storeSize.describe()));
             out.add(String.format(Locale.ROOT, "  naive per-function npm install (each function its own node_modules with its modules' closures; "
-                    + "package files only, no lock files): %d package copies, %d files, %s", closureUses, naiveFiles,
+                    + "package files only, no lock files): %d package copies, %s", closureUses,
                     new Size(naiveFiles, naiveBytes, naiveBlocks).describe()));
             out.add(String.format(Locale.ROOT, "  naive / module store: x%.1f in bytes, x%.1f in 4 KiB blocks; naive / (module store + blobs): x%.1f in blocks",
                     (double) naiveBytes / Math.max(1, storeSize.bytes), (double) naiveBlocks / Math.max(1, storeSize.blocks),

@@ -60,10 +60,10 @@ final class FunctionProcs {
         while (!todo.isEmpty() && bound-- > 0) {
             long pid = todo.pop();
             todo.addAll(children.getOrDefault(pid, List.of()));
-            String cmd = cmdline(pid);
-            if (cmd.endsWith(BOOTSTRAP) && "node".equals(comm(pid))) {
+            String comm = comm(pid);
+            if (comm.equals("node") && cmdline(pid).endsWith(BOOTSTRAP)) {
                 workers.add(pid);
-            } else if ("bwrap".equals(comm(pid)) && cmd.contains(BOOTSTRAP)) {
+            } else if (comm.equals("bwrap") && cmdline(pid).contains(BOOTSTRAP)) {
                 helpers.add(pid);
             }
         }

@@ -54,6 +54,7 @@ public final class Node implements AutoCloseable {
     private final boolean embedded;
     private final Optional<Wiring.Provision> provision;
     private final Optional<Invoker> invoker;
+    private String functionsUnavailable = "";
 
     private Node(Config config, Deque<AutoCloseable> resources, Catalog catalog, Optional<ApiServer> api,
                  Optional<Gateway> gateway, Optional<ContextService> contexts, Optional<String> bootstrapToken,
@@ -159,8 +160,10 @@ public final class Node implements AutoCloseable {
                 ? catalog.adminTokens().bootstrap(Actor.system("bootstrap")).map(IssuedSecret::secret) : Optional.empty();
         LOG.atInfo().addKeyValue("roles", config.roles()).addKeyValue("dataDir", config.dataDir().toString())
                 .log("node started");
-        return new Node(config, resources, catalog, apiServer, gatewayServer, contexts, bootstrap, embedded.isPresent(), provision,
-                invoker);
+        Node started = new Node(config, resources, catalog, apiServer, gatewayServer, contexts, bootstrap, embedded.isPresent(),
+                provision, invoker);
+        started.functionsUnavailable = "unavailable: " + functions.unavailable();
+        return started;
     }
 
     private static PrometheusMeterRegistry metrics() {
@@ -281,6 +284,16 @@ public final class Node implements AutoCloseable {
     /** This node's tenant contexts (API and gateway nodes). */
     public Optional<ContextService> contexts() {
         return contexts;
+    }
+
+    /** What this node offers for functions, for the start banner: pool and sandbox, or why there are none. */
+    public Optional<String> functionsStatus() {
+        if (!config.runs(Config.Role.WORKER)) {
+            return Optional.empty();
+        }
+        return Optional.of(invoker.map(i -> "sandboxed Node.js workers, " + config.functions().poolSize() + " kept pre-warmed (+"
+                        + config.functions().egressPoolSize() + " with network); tenants' functions at <tenant host>/fn/<name>")
+                .orElse(functionsUnavailable));
     }
 
     /** The function invoker, when this node runs the worker role and the sandbox is available. */

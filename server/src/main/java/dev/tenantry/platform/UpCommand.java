@@ -105,9 +105,14 @@ final class UpCommand implements Callable<Integer> {
                     out.println("  Admin token:        the one printed on first start (pass it with --token or TENANTRY_TOKEN)");
                 }
             }
+            node.functionsStatus().ifPresent(status -> out.println("  Functions:          " + status));
             out.println();
             if (node.apiUrl().isPresent()) {
                 out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" --wait && ./tenantry tenant credentials acme");
+                if (node.invoker().isPresent()) {
+                    node.gateway().ifPresent(g -> out.println("      echo 'export default { fetch: () => new Response(\"hi\\n\") }' > hi.mjs"
+                            + " && ./tenantry fn deploy acme hi hi.mjs && curl http://acme." + node.config().baseDomain() + ":" + g.port() + "/fn/hi"));
+                }
                 node.gateway().ifPresent(g -> out.println("      ./tenantry route set acme / http://127.0.0.1:9000 && curl -i http://acme."
                         + node.config().baseDomain() + ":" + g.port() + "/"));
             }
