@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
       size_args+=("$1" "$2"); shift 2 ;;
     --label)    label="$2"; shift 2 ;;
     --quick)    size_args=(--cold 10 --density 20 --functions 20 --module-tenants 2 --deploys 5 --latency-requests 1000
-                           --latency-warmup 300 --duration 3 --rounds 1 --warmup 2 --bare-starts 5 "${size_args[@]}")
+                           --latency-warmup 300 --duration 3 --rounds 1 --warmup 2 --bare-starts 5 --second-function 5 "${size_args[@]}")
                 label="quick run"; shift ;;
     --no-append) append=0; shift ;;
     --keep)     keep=1; shift ;;

@@ -116,6 +116,7 @@ public final class FunctionBench {
             warm();
             coldStarts(cold);
             density(cold, dense);
+            secondFunction(cold);
             if (o.functions > 0) {
                 modules(mods);
             }
@@ -496,6 +497,57 @@ public final class FunctionBench {
             sleep(20);
         }
         return new PoolWait(false, System.nanoTime() - t0);
+    }
+
+    // ------------------------------------------------------------- 2b. a second function, warm worker
+
+    /**
+     * A diagnostic of the cold start (no target): a second function, the same code, loaded into a
+     * worker that already serves the tenant, so the Node.js process has loaded a function before.
+     * Against the cold start, it separates what the first load costs a fresh process from what
+     * the load itself costs (code read, specialise message, files, import).
+     */
+    private void secondFunction(List<String> cold) throws Exception {
+        List<String> tenants = cold.subList(0, Math.min(cold.size(), o.secondFunction));
+        if (tenants.isEmpty() || System.nanoTime() > deadline) {
+            return;
+        }
+        progress("a second function on " + tenants.size() + " tenants' warm workers (diagnostic)");
+        String name = FUNCTION + "2";
+        Samples deploys = new Samples();
+        for (String slug : tenants) {
+            Answer d = deploy(slug, name, TRIVIAL, Map.of(), deploys);
+            expect(d, "PUT /v1/tenants/" + slug + "/functions/" + name, 201);
+        }
+        awaitVisible(tenants, name, 1);
+        Samples first = new Samples();
+        Samples second = new Samples();
+        int bad = 0;
+        int before = procs.scan().workers().size();
+        for (String slug : tenants) {
+            awaitPool(15_000);
+            try (FunctionHttp c = FunctionHttp.tcp(gateway, slug + ".localhost", null, 30_000).connect()) {
+                byte[] req = c.get("/fn/" + name);
+                long a = System.nanoTime();
+                FunctionHttp.Response r1 = c.exchange(req, true);
+                long b = System.nanoTime();
+                FunctionHttp.Response r2 = c.exchange(req, true);
+                long d = System.nanoTime();
+                bad += (r1.status() == 200 && r1.text().equals("ok") ? 0 : 1) + (r2.status() == 200 && r2.text().equals("ok") ? 0 : 1);
+                first.add(b - a);
+                second.add(d - b);
+            }
+        }
+        int after = procs.scan().workers().size();
+        Samples.Summary f = Samples.Summary.of(Samples.sorted(List.of(first)));
+        Samples.Summary s2 = Samples.Summary.of(Samples.sorted(List.of(second)));
+        out.add("");
+        out.add(String.format(Locale.ROOT, "2b. Cold-start breakdown (diagnostic, no target; run after the density phase): function %s, the same code, "
+                + "deployed to %d of the cold-start tenants and asked once each, so it loads into the tenant's worker, whose Node.js process has "
+                + "loaded a function before (worker processes %d before, %d after)", name, tenants.size(), before, after));
+        out.add(coldRow("1st request (load into the warm worker, invoke)", first, f));
+        out.add(coldRow("2nd request", second, s2));
+        out.add(String.format(Locale.ROOT, "  non-200/\"ok\" answers %d", bad));
     }
 
     // --------------------------------------------------------------------------------- 3. density
@@ -1010,6 +1062,7 @@ public final class FunctionBench {
                   --warmup S               wrk warm-up seconds (default 5)
                   --wrk-threads N          (default 2)     --wrk-connections N   (default 32)
                   --bare-starts N          fresh sandboxed processes for the cold-start baseline (default 30)
+                  --second-function N      cold-start tenants that get a second function (a diagnostic; default 20)
                   --max-minutes N          time budget of the whole run (default 40)
                   --clk-tck N              CPU clock ticks per second of /proc (default 100)""";
 
@@ -1043,6 +1096,7 @@ public final class FunctionBench {
         int wrkThreads = 2;
         int wrkConnections = 32;
         int bareStarts = 30;
+        int secondFunction = 20;
         int maxMinutes = 40;
         int ticksPerSecond = 100;
 
@@ -1093,6 +1147,7 @@ public final class FunctionBench {
                     case "wrk-threads" -> o.wrkThreads = bounded(k, v, 1, 64);
                     case "wrk-connections" -> o.wrkConnections = bounded(k, v, 1, 10_000);
                     case "bare-starts" -> o.bareStarts = bounded(k, v, 0, 1_000);
+                    case "second-function" -> o.secondFunction = bounded(k, v, 0, 10_000);
                     case "max-minutes" -> o.maxMinutes = bounded(k, v, 1, 240);
                     case "clk-tck" -> o.ticksPerSecond = bounded(k, v, 1, 100_000);
                     default -> throw new IllegalArgumentException("unknown option --" + k + "\n" + USAGE);
