@@ -22,7 +22,7 @@ class ArchitectureTest {
     void catalog_depends_on_nothing_of_ours() {
         noClasses().that().resideInAPackage("dev.tenantry.catalog..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
-                        "dev.tenantry.platform..", "dev.tenantry.sdk..")
+                        "dev.tenantry.platform..", "dev.tenantry.sdk..", "dev.tenantry.functions..", "dev.tenantry.runtime..")
                 .check(classes);
     }
 
@@ -53,10 +53,28 @@ class ArchitectureTest {
     }
 
     @Test
-    void gateway_depends_only_on_the_contexts() {
+    void gateway_depends_only_on_the_contexts_and_the_invoker() {
         noClasses().that().resideInAPackage("dev.tenantry.gateway..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
                         "dev.tenantry.platform..", "dev.tenantry.provision..", "dev.tenantry.catalog..", "dev.tenantry.sdk")
+                .check(classes);
+    }
+
+    @Test
+    void the_runtime_depends_on_nothing_of_ours() {
+        noClasses().that().resideInAPackage("dev.tenantry.runtime..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
+                        "dev.tenantry.platform..", "dev.tenantry.provision..", "dev.tenantry.catalog..", "dev.tenantry.gateway..",
+                        "dev.tenantry.functions..", "dev.tenantry.context..", "dev.tenantry.sdk..")
+                .check(classes);
+    }
+
+    @Test
+    void functions_depend_only_on_the_runtime_the_catalog_and_the_read_model() {
+        noClasses().that().resideInAPackage("dev.tenantry.functions..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.tenantry.api..", "dev.tenantry.cli..",
+                        "dev.tenantry.platform..", "dev.tenantry.provision..", "dev.tenantry.gateway..", "dev.tenantry.context..",
+                        "dev.tenantry.sdk")
                 .check(classes);
     }
 

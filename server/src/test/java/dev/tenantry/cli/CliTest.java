@@ -330,4 +330,54 @@ class CliTest {
         assertThat(none.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(none.err()).contains("no admin token", "tenantry up");
     }
+
+    @Test
+    void fn_commands_deploy_a_directory_list_roll_back_invoke_and_delete(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        assertThat(cli("tenant", "create", "fnco", "--plan", "standard", "--wait").exit()).isZero();
+        java.nio.file.Path app = java.nio.file.Files.createDirectories(dir.resolve("app/lib"));
+        java.nio.file.Files.writeString(dir.resolve("app/package.json"), "{\"main\":\"lib/main.js\"}");
+        java.nio.file.Files.writeString(app.resolve("main.js"), "exports.handler = async (e) => ({ statusCode: 200, body: 'v1 ' + (e.body ?? '') });");
+        java.nio.file.Files.createDirectories(dir.resolve("app/node_modules/junk"));
+        java.nio.file.Files.writeString(dir.resolve("app/node_modules/junk/index.js"), "left out");
+        Run first = cli("fn", "deploy", "fnco", "hook", dir.resolve("app").toString(), "--env", "MODE=test", "--secret", "KEY=abc");
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.out()).contains("function hook version 1: ready");
+        java.nio.file.Path v2 = dir.resolve("v2.js");
+        java.nio.file.Files.writeString(v2, "exports.handler = async () => ({ statusCode: 200, body: 'v2' });");
+        assertThat(cli("fn", "deploy", "fnco", "hook", v2.toString()).out()).contains("version 2: ready");
+        Run list = cli("fn", "list", "fnco");
+        assertThat(list.out()).contains("NAME").contains("hook");
+        Run versions = cli("fn", "versions", "fnco", "hook");
+        assertThat(versions.out()).contains("VERSION").contains("lib/main.js").contains("v2.js");
+        Run get = cli("fn", "get", "fnco", "hook", "-o", "json");
+        assertThat(get.json().get("latest").get("secrets").toString()).isEqualTo("[\"KEY\"]");
+        assertThat(get.json().get("latest").get("codeBytes").asInt()).isLessThan(200); // node_modules were left out
+        awaitActive("fnco", "hook", 2);
+        Run invoked = cli("fn", "invoke", "fnco", "hook", "-i");
+        assertThat(invoked.exit()).as(invoked.err()).isZero();
+        assertThat(invoked.out()).contains("HTTP 200").contains("v2");
+        assertThat(cli("fn", "rollback", "fnco", "hook", "1").out()).contains("now serves version 1");
+        awaitActive("fnco", "hook", 1);
+        assertThat(cli("fn", "invoke", "fnco", "hook", "-d", "hello").out()).contains("v1 hello");
+        assertThat(cli("fn", "logs", "fnco", "hook").exit()).isZero();
+        assertThat(cli("fn", "delete", "fnco", "hook").out()).contains("deleted function hook");
+        Run gone = cli("fn", "get", "fnco", "hook");
+        assertThat(gone.exit()).isEqualTo(ExitCodes.NOT_FOUND);
+        Run bad = cli("fn", "deploy", "fnco", "Bad Name", v2.toString());
+        assertThat(bad.exit()).isEqualTo(ExitCodes.INVALID);
+        assertThat(bad.err()).contains("name");
+    }
+
+    private static void awaitActive(String tenant, String name, int version) throws InterruptedException {
+        long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < end) {
+            Integer v = node.node().contexts().orElseThrow().index().bySlug(tenant).map(c -> c.functions().get(name)).orElse(null);
+            if (v != null && v == version) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError(name + " did not reach version " + version);
+    }
 }
