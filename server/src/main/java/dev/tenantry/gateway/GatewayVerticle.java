@@ -181,10 +181,8 @@ final class GatewayVerticle extends VerticleBase {
                 return;
             }
         }
-        Limiter.Verdict verdict = state.limiter.check();
-        if (!verdict.allowed()) {
-            state.meters.throttled.increment();
-            record(state, started, Answers.throttled(req, verdict));
+        Limiter.Verdict verdict = admit(req, state, started);
+        if (verdict == null) {
             return;
         }
         if (req.canUpgradeToWebSocket()) {
@@ -192,6 +190,17 @@ final class GatewayVerticle extends VerticleBase {
         } else {
             forward(req, state, route, keyHeader, verdict, started, 0, null);
         }
+    }
+
+    /** Takes a token from the tenant's bucket; when there is none, answers 429 and returns null. */
+    private static Limiter.Verdict admit(HttpServerRequest req, TenantState state, long started) {
+        Limiter.Verdict verdict = state.limiter.check();
+        if (!verdict.allowed()) {
+            state.meters.throttled.increment();
+            record(state, started, Answers.throttled(req, verdict));
+            return null;
+        }
+        return verdict;
     }
 
     /** {@code /fn/<name>[/...]}: the tenant's function, under its plan's rate limit and quota. */
@@ -202,10 +211,8 @@ final class GatewayVerticle extends VerticleBase {
             record(state, started, Answers.noRoute(req));
             return;
         }
-        Limiter.Verdict verdict = state.limiter.check();
-        if (!verdict.allowed()) {
-            state.meters.throttled.increment();
-            record(state, started, Answers.throttled(req, verdict));
+        Limiter.Verdict verdict = admit(req, state, started);
+        if (verdict == null) {
             return;
         }
         if (shared.functions.invoker().isEmpty()) {
