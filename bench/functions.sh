@@ -8,7 +8,7 @@
 # (10 local packages, 100 functions); then stops the node, removes the directory and appends the
 # figures to bench/RESULTS.md.
 #
-#   bench/functions.sh                    the full run (100 cold tenants, 200 warm workers, 100 functions; about 8 minutes)
+#   bench/functions.sh                    the full run (100 cold tenants, 200 warm workers, 100 functions; about 3 minutes)
 #   bench/functions.sh --quick            a smoke run (10 cold tenants, 20 warm workers, 20 functions, short wrk runs)
 #   bench/functions.sh [--cold N] [--density N] [--functions N] [--duration S] [--rounds N] [--label TEXT] [--no-append] [--keep]
 #   bench/functions.sh ... -- --latency-requests 20000   (anything after -- goes to the harness; see --help there)
@@ -111,7 +111,7 @@ stop_leftovers() {
   for f in /proc/[0-9]*/cmdline; do
     pid="${f#/proc/}"; pid="${pid%/cmdline}"
     [ "$pid" = "$$" ] && continue
-    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$work/"; then
+    if { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$work/"; then
       kill -KILL "$pid" 2>/dev/null && n=$((n + 1)) || true
     fi
   done

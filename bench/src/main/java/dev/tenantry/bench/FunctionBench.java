@@ -697,7 +697,16 @@ public final class FunctionBench {
                 List<Integer> d = depsOf(j, moduleCount);
                 Map<String, String> ranges = new TreeMap<>();
                 d.forEach(i -> ranges.put(FunctionRegistry.name(i), "^1.0.0"));
-                Answer a = deploy(tenant, name, moduleCode(d, null), ranges, firstDeploys);
+                Answer a;
+                try {
+                    a = deploy(tenant, name, moduleCode(d, null), ranges, firstDeploys);
+                } catch (IOException e) {
+                    String requests = registry.requests();
+                    dumpNodeThreads("dev.tenantry.functions", "dev.tenantry.api");
+                    throw new IOException(e.getMessage() + " (deploy " + (j + 1) + " of " + o.functions + ", dependencies " + ranges.keySet()
+                            + "; the registry had answered " + requests + "; the node's access log for it, waited for up to 60 s more: "
+                            + accessLine("PUT /v1/tenants/" + tenant + "/functions/" + name + " ", 60_000) + ")", e);
+                }
                 expect(a, "PUT /v1/tenants/" + tenant + "/functions/" + name, 201);
                 states.merge(a.json.path("state").asText(), 1, Integer::sum);
                 names.add(tenant + "/" + name);
@@ -893,6 +902,49 @@ public final class FunctionBench {
         }
     }
 
+    /** The node's access-log line of a request ({@code "METHOD PATH "}), waiting for it at most {@code waitMillis}; for error reports. */
+    private String accessLine(String request, long waitMillis) {
+        if (o.serverLog == null) {
+            return "no log";
+        }
+        long bound = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        do {
+            try (Stream<String> lines = Files.lines(Path.of(o.serverLog), StandardCharsets.UTF_8)) {
+                var hit = lines.filter(l -> l.contains("\"msg\":\"" + request + "-> ")).reduce((a, b) -> b);
+                if (hit.isPresent()) {
+                    String l = hit.get();
+                    int at = l.indexOf("\"msg\":");
+                    return l.substring(at, Math.min(l.length(), at + 300));
+                }
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return "unreadable log: " + e.getMessage();
+            }
+            sleep(1_000);
+        } while (System.nanoTime() < bound);
+        return "none (the request never finished)";
+    }
+
+    /** Prints (stderr) the node JVM's threads whose stacks mention one of {@code packages}: for error reports. */
+    private void dumpNodeThreads(String... packages) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(o.serverPid), "Thread.print").redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(30, TimeUnit.SECONDS);
+            p.destroyForcibly();
+            int shown = 0;
+            for (String thread : text.split("\n\n")) {
+                if (Arrays.stream(packages).anyMatch(thread::contains) && shown++ < 20) {
+                    System.err.println(thread.lines().limit(40).reduce((a, b) -> a + "\n" + b).orElse(""));
+                    System.err.println();
+                }
+            }
+            progress(shown + " node thread(s) in " + String.join(", ", packages) + " printed above (jcmd Thread.print)");
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            progress("no thread dump of the node: " + e);
+        }
+    }
+
     /** "module built" lines in the node's log, or -1 without a log. */
     private long moduleBuiltLines() {
         if (o.serverLog == null) {
@@ -958,9 +1010,13 @@ public final class FunctionBench {
         }
         FunctionHttp.Response r;
         try {
-            r = api.exchange(request, true);
-        } catch (java.io.EOFException e) { // the server closed the idle kept-alive connection before our request: once more
-            r = api.exchange(request, true);
+            try {
+                r = api.exchange(request, true);
+            } catch (java.io.EOFException e) { // the server closed the idle kept-alive connection before our request: once more
+                r = api.exchange(request, true);
+            }
+        } catch (IOException e) {
+            throw new IOException(method + " " + path + ": " + e.getMessage(), e);
         }
         String text = r.text();
         JsonNode node;
