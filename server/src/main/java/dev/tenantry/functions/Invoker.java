@@ -57,6 +57,8 @@ public final class Invoker implements AutoCloseable {
     private final AtomicLong timeouts = new AtomicLong();
     private final AtomicLong shed = new AtomicLong();
     private final long reaper;
+    private final java.util.concurrent.BlockingQueue<String[]> prefetches = new java.util.concurrent.ArrayBlockingQueue<>(1_000);
+    private final Thread prefetcher;
 
     private Invoker(Vertx vertx, Pool pool, CodeSource code, InvokerSettings settings) {
         this.vertx = vertx;
@@ -64,6 +66,37 @@ public final class Invoker implements AutoCloseable {
         this.code = code;
         this.settings = settings;
         this.reaper = vertx.setPeriodic(Math.max(1_000, Math.min(30_000, settings.idleTimeout().toMillis() / 4)), id -> reap());
+        this.prefetcher = Thread.ofVirtual().name("function-prefetch").start(this::prefetch);
+    }
+
+    /**
+     * A tenant's context changed: versions that just became active are read and prepared now, in
+     * the background, so that the first request after a deploy finds its code in memory. Bounded:
+     * when many change at once (a resync), the overflow is simply loaded on first use.
+     */
+    public void activated(TenantContext before, TenantContext after) {
+        if (after == null || after.functions().isEmpty()) {
+            return;
+        }
+        after.functions().forEach((name, version) -> {
+            Integer previous = before == null ? null : before.functions().get(name);
+            if (!version.equals(previous)) {
+                prefetches.offer(new String[] {after.id(), name, Integer.toString(version)});
+            }
+        });
+    }
+
+    private void prefetch() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                String[] next = prefetches.take();
+                code.prepare(next[0], next[1], Integer.parseInt(next[2]));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) { // a version deleted meanwhile, a module not yet here: loaded on first use
+                LOG.debug("prefetch skipped: {}", e.toString());
+            }
+        }
     }
 
     /** An invoker over this pool; the parts come from {@link Functions}' wiring. */
@@ -499,6 +532,7 @@ public final class Invoker implements AutoCloseable {
     @Override
     public void close() {
         vertx.cancelTimer(reaper);
+        prefetcher.interrupt();
         for (TenantWorkers.Slot s : byWorker.values()) {
             s.worker.kill("node stopping");
         }

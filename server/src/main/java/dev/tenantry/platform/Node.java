@@ -135,6 +135,8 @@ public final class Node implements AutoCloseable {
         Optional<Invoker> invoker = config.runs(Config.Role.WORKER)
                 ? functions.invoker(vertx, database, clock, resources) : Optional.empty();
         invoker.ifPresent(i -> functionMetrics(metrics, i));
+        Optional<ContextService> known = contexts;
+        invoker.ifPresent(i -> known.ifPresent(c -> c.index().addListener(i::activated)));
         java.util.concurrent.atomic.AtomicReference<Integer> gatewayPort = new java.util.concurrent.atomic.AtomicReference<>();
         Optional<ApiServer> apiServer = Optional.empty();
         if (api) {

@@ -352,10 +352,12 @@ async function loadFunction(spec) {
   const dir = path.join(FN_ROOT, spec.name, 'v' + spec.version);
   const reload = loadedDirs.has(dir);
   loadedDirs.add(dir);
-  await fsp.rm(dir, { recursive: true, force: true });
-  await writeFiles(dir, spec.files);
-  await linkModules(dir, spec.modules || {});
-  const esm = await pinModuleFormat(dir, spec);
+  // Synchronous on purpose: a handful of small files on the sandbox's tmpfs take microseconds,
+  // while each promise-based call waits for a thread-pool round trip (a cold start pays for them).
+  fs.rmSync(dir, { recursive: true, force: true });
+  writeFiles(dir, spec.files);
+  linkModules(dir, spec.modules || {});
+  const esm = pinModuleFormat(dir, spec);
 
   const fn = createRecord(spec, dir);
   const scope = { fn: fn.name, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
@@ -374,28 +376,28 @@ async function loadFunction(spec) {
   }
 }
 
-async function writeFiles(dir, files) {
+function writeFiles(dir, files) {
   for (const [name, content] of Object.entries(files)) {
     const target = path.resolve(dir, name);
     if (!target.startsWith(dir + path.sep)) throw new Error(`file path escapes the function directory: ${name}`);
-    await fsp.mkdir(path.dirname(target), { recursive: true });
-    await fsp.writeFile(target, Buffer.from(content, 'base64'));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, Buffer.from(content, 'base64'));
   }
 }
 
-async function linkModules(dir, modules) {
+function linkModules(dir, modules) {
   const nodeModules = path.join(dir, 'node_modules');
   for (const [name, target] of Object.entries(modules)) {
     const link = path.join(nodeModules, name);
-    await fsp.mkdir(path.dirname(link), { recursive: true });
-    await fsp.rm(link, { recursive: true, force: true });
-    await fsp.symlink(target, link, 'dir');
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(target, link, 'dir');
   }
 }
 
 // Decides ESM vs CJS and writes package.json "type" so Node's own per-file decision agrees
 // (and so Node does not look for a package.json above the function directory).
-async function pinModuleFormat(dir, spec) {
+function pinModuleFormat(dir, spec) {
   const entry = spec.entry;
   const pkgPath = path.join(dir, 'package.json');
   const hasPkg = Object.hasOwn(spec.files, 'package.json');
@@ -417,9 +419,9 @@ async function pinModuleFormat(dir, spec) {
 
   const isPlainJs = !entry.endsWith('.mjs') && !entry.endsWith('.cjs');
   if (!hasPkg) {
-    await fsp.writeFile(pkgPath, JSON.stringify({ type: esm && isPlainJs ? 'module' : 'commonjs' }));
+    fs.writeFileSync(pkgPath, JSON.stringify({ type: esm && isPlainJs ? 'module' : 'commonjs' }));
   } else if (esm && isPlainJs && isPlainObject(pkg) && type === undefined) {
-    await fsp.writeFile(pkgPath, JSON.stringify({ ...pkg, type: 'module' }));
+    fs.writeFileSync(pkgPath, JSON.stringify({ ...pkg, type: 'module' }));
   }
   return esm;
 }
@@ -1024,7 +1026,71 @@ function start() {
     workerError('server error: ' + err.message);
     process.exit(1);
   });
-  server.listen(SOCKET_PATH, () => emit({ type: 'ready', pid: process.pid }));
+  server.listen(SOCKET_PATH, () => {
+    warmUp()
+      .catch((err) => workerError('warm-up failed (the first request will be slower): ' + sanitize(stackOf(err))))
+      .finally(() => emit({ type: 'ready', pid: process.pid }));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Warm-up: before the worker says it is ready, one function of each contract (an ES module and a
+// CommonJS file) is loaded and called through this server, as the host would, so that a tenant's
+// first request does not pay for Node's lazily loaded parts (the ESM loader, undici's Request and
+// Response, the HTTP client and server paths) nor for compiling this file's invoke path: in a
+// fresh Node those cost tens of milliseconds. Nothing stays: no tenant is bound, the functions and
+// their files are gone before "ready".
+
+const WARM_UP_CALLS = 30;
+const WARM_UP_SOURCES = {
+  'warm-up-fetch': ['index.mjs', "export default { async fetch(request, env) { const body = request.method === 'POST' ? await request.json() : null; return Response.json({ ok: true, body, q: new URL(request.url).searchParams.get('q') }, { headers: { 'x-warm': '1' } }); } };"],
+  'warm-up-lambda': ['index.js', "exports.handler = async (event, context) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, cookies: ['w=1'], body: 'ok ' + (event.body || '') + context.getRemainingTimeInMillis() });"],
+};
+
+async function warmUp() {
+  tenant = { id: '', slug: 'warm-up' };
+  const names = Object.keys(WARM_UP_SOURCES);
+  try {
+    const specs = names.map((name) => {
+      const [entry, source] = WARM_UP_SOURCES[name];
+      return { name, version: 1, entry, files: { [entry]: Buffer.from(source).toString('base64') }, modules: {},
+               env: { WARM: '1' }, secrets: {}, timeoutMs: 5000, memoryMb: 128 };
+    });
+    const { errors } = await loadAll(specs);
+    if (errors.length > 0) throw new Error(errors.map((e) => e.message).join('; '));
+    for (let i = 0; i < WARM_UP_CALLS; i++) {
+      for (const name of names) {
+        await selfCall(name, i % 2 === 0 ? 'GET' : 'POST', i % 2 === 0 ? null : '{"n":' + i + '}');
+      }
+    }
+  } finally {
+    for (const name of names) functions.delete(name);
+    await fsp.rm(FN_ROOT, { recursive: true, force: true });
+    tenant = null;
+  }
+}
+
+function selfCall(name, method, body) {
+  return new Promise((resolve, reject) => {
+    const headers = {
+      host: 'warm-up.localhost',
+      'x-tenantry-url': 'http://warm-up.localhost/fn/' + name + '?q=1',
+      'x-tenantry-request-id': 'warm-up',
+      'x-tenantry-deadline': String(Date.now() + 5000),
+      'x-tenantry-source-ip': '127.0.0.1',
+      cookie: 'a=1',
+    };
+    if (body !== null) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const req = http.request({ socketPath: SOCKET_PATH, method, path: '/invoke/' + name, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(name + ' answered ' + res.statusCode))));
+    });
+    req.on('error', reject);
+    req.end(body === null ? undefined : body);
+  });
 }
 
 start();
