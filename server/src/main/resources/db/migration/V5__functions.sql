@@ -35,6 +35,15 @@ create table function_versions (
     foreign key (tenant_id, name) references functions (tenant_id, name) on delete cascade
 );
 
+-- Names of deleted functions and their last version: a function made again under the same name
+-- continues the numbering, so (tenant, name, version) never names two different codes.
+create table function_retired_names (
+    tenant_id    uuid    not null references tenants (id) on delete cascade,
+    name         text    not null,
+    last_version integer not null,
+    primary key (tenant_id, name)
+);
+
 create table modules (
     name         text not null,
     version      text not null,

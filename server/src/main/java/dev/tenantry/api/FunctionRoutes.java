@@ -74,7 +74,7 @@ final class FunctionRoutes {
         body.finish();
         boolean exists = catalog.functions().list(c.path("tenant")).stream().anyMatch(f -> f.name().equals(c.path("name")));
         Deployer.Deployment d = deployer.deploy(c.path("tenant"), request, c.actor());
-        Map<String, Object> view = version(d.version(), d.modules());
+        Map<String, Object> view = version(d.version(), Optional.of(d.modules()));
         return exists ? Reply.ok(view) : Reply.created("/v1/tenants/" + c.path("tenant") + "/functions/" + c.path("name"), view);
     }
 
@@ -90,7 +90,7 @@ final class FunctionRoutes {
         Functions.Function f = catalog.functions().get(c.path("tenant"), c.path("name"));
         Map<String, Object> view = function(f);
         Functions.Version latest = catalog.functions().version(c.path("tenant"), f.name(), f.latestVersion());
-        view.put("latest", version(latest, deployer.modulesOf(latest)));
+        view.put("latest", version(latest, Optional.of(deployer.modulesOf(latest))));
         return Reply.ok(view);
     }
 
@@ -102,12 +102,12 @@ final class FunctionRoutes {
 
     private Reply versions(Call c) {
         return Reply.ok(Map.of("items", catalog.functions().versions(c.path("tenant"), c.path("name")).stream()
-                .map(v -> version(v, List.of())).toList()));
+                .map(v -> version(v, Optional.empty())).toList()));
     }
 
     private Reply version(Call c) {
         Functions.Version v = catalog.functions().version(c.path("tenant"), c.path("name"), versionNumber(c.path("version"), "version"));
-        return Reply.ok(version(v, deployer.modulesOf(v)));
+        return Reply.ok(version(v, Optional.of(deployer.modulesOf(v))));
     }
 
     private Reply rollback(Call c) {
@@ -121,7 +121,16 @@ final class FunctionRoutes {
     private Reply logs(Call c) {
         Tenant tenant = catalog.tenants().get(c.path("tenant"));
         catalog.functions().get(c.path("tenant"), c.path("name"));
-        long after = c.query("after").map(a -> (long) versionNumber(a, "after")).orElse(0L);
+        long after = c.query("after").map(a -> {
+            try {
+                return Long.parseLong(a);
+            } catch (NumberFormatException e) {
+                throw ApiException.BadRequest.of("after", "must be a log line id (a non-negative integer)");
+            }
+        }).orElse(0L);
+        if (after < 0) {
+            throw ApiException.BadRequest.of("after", "must be a log line id (a non-negative integer)");
+        }
         List<FunctionLogs.Line> lines = logs.read(tenant.id(), c.path("name"), after, c.query("requestId"), c.limit(200, 1_000));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("items", lines.stream().map(FunctionRoutes::line).toList());
@@ -166,7 +175,8 @@ final class FunctionRoutes {
         return out;
     }
 
-    static Map<String, Object> version(Functions.Version v, List<Module> modules) {
+    /** A version; {@code states}, where read, lists each module's build state as {@code moduleStates}. */
+    static Map<String, Object> version(Functions.Version v, Optional<List<Module>> states) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", v.name());
         out.put("version", v.version());
@@ -176,7 +186,8 @@ final class FunctionRoutes {
         out.put("codeSha256", v.codeSha256());
         out.put("codeBytes", v.codeBytes());
         out.put("dependencies", v.dependencies());
-        out.put("modules", modules.isEmpty() ? v.modules() : modules.stream().map(FunctionRoutes::module).toList());
+        out.put("modules", v.modules());
+        states.ifPresent(s -> out.put("moduleStates", s.stream().map(FunctionRoutes::module).toList()));
         out.put("env", v.env());
         out.put("secrets", v.secretNames());
         out.put("timeoutMs", v.timeoutMs());

@@ -44,7 +44,7 @@ final class JdbcFunctions implements Functions {
                 throw CatalogException.InvalidInput.of("name", "tenant " + tenant.slug() + " has " + MAX_FUNCTIONS
                         + " functions already, the most a tenant may have");
             }
-            int number = existing.map(f -> f.latestVersion() + 1).orElse(1);
+            int number = existing.map(f -> f.latestVersion() + 1).orElseGet(() -> retired(h, tenant.id(), v.name()) + 1);
             Optional<Version> previous = existing.map(f -> readVersion(h, tenant.id(), v.name(), f.latestVersion()));
             Map<String, String> env = v.env().orElse(previous.map(Version::env).orElse(Map.of()));
             Optional<SealedSecrets> secrets = v.secrets().or(() -> previous.flatMap(p -> sealed(h, p)));
@@ -106,8 +106,8 @@ final class JdbcFunctions implements Functions {
             }
         });
         v.memoryMb().ifPresent(m -> {
-            if (m < 64 || m > plan.memoryMb()) {
-                errors.add(new FieldError("memoryMb", "must be 64 to " + plan.memoryMb() + " (the " + plan.name() + " plan's limit)"));
+            if (m < Math.min(64, plan.memoryMb()) || m > plan.memoryMb()) {
+                errors.add(new FieldError("memoryMb", "must be " + Math.min(64, plan.memoryMb()) + " to " + plan.memoryMb() + " (the " + plan.name() + " plan's limit)"));
             }
         });
         Rules.throwIfAny(errors);
@@ -143,6 +143,11 @@ final class JdbcFunctions implements Functions {
                     .filter("available"::equals).isPresent() ? 1 : 0;
         }
         return available == modules.size();
+    }
+
+    private static int retired(Handle h, UUID tenantId, String name) {
+        return h.createQuery("select last_version from function_retired_names where tenant_id = :t and name = :n")
+                .bind("t", tenantId).bind("n", name).mapTo(Integer.class).findOne().orElse(0);
     }
 
     private static int count(Handle h, UUID tenantId) {
@@ -210,6 +215,11 @@ final class JdbcFunctions implements Functions {
             Tenant tenant = TenantRows.resolve(h, tenantRef, true);
             Function f = find(h, tenant.id(), name, true).orElseThrow(() -> notFound(tenant, name));
             h.createUpdate("delete from functions where tenant_id = :t and name = :n").bind("t", tenant.id()).bind("n", name).execute();
+            // A function made again under this name goes on from here: data planes key loaded code by version.
+            h.createUpdate("""
+                    insert into function_retired_names (tenant_id, name, last_version) values (:t, :n, :v)
+                    on conflict (tenant_id, name) do update set last_version = greatest(function_retired_names.last_version, :v)""")
+                    .bind("t", tenant.id()).bind("n", name).bind("v", f.latestVersion()).execute();
             h.createUpdate("delete from function_logs where tenant_id = :t and name = :n").bind("t", tenant.id()).bind("n", name).execute();
             audit.record(h, actor, "function.delete", "function", name, tenant.id(), Map.of("latestVersion", f.latestVersion()));
         });
@@ -254,7 +264,8 @@ final class JdbcFunctions implements Functions {
         return jdbi.inTransaction(h -> h.createQuery("""
                         update function_versions set state = 'failed', error = :e
                         where state = 'pending' and modules ->> :m = :mv
-                        returning """ + VERSION_COLUMNS)
+                        returning
+                        """ + VERSION_COLUMNS)
                 .bind("e", "module " + module + "@" + moduleVersion + " could not be built: " + reason)
                 .bind("m", module).bind("mv", moduleVersion).map((rs, ctx) -> version(rs)).list());
     }

@@ -120,7 +120,7 @@ final class JdbcPlans implements Plans {
         range("burst", l.burst(), 1, 10_000_000, errors);
         range("dailyQuota", l.dailyQuota(), 1, 1_000_000_000_000L, errors);
         range("maxConcurrency", l.maxConcurrency(), 1, 100_000, errors);
-        range("memoryMb", l.memoryMb(), 16, 65_536, errors);
+        range("memoryMb", l.memoryMb(), 32, 65_536, errors);
         range("timeoutMs", l.timeoutMs(), 100, 900_000, errors);
     }
 

@@ -42,10 +42,10 @@ final class FunctionCommands {
 
     private static String modules(Models.FunctionVersion v) {
         List<String> out = new ArrayList<>();
-        if (v.modules().isArray()) {
-            v.modules().forEach(m -> out.add(m.path("name").asText() + "@" + m.path("version").asText() + " (" + m.path("state").asText() + ")"));
+        if (v.moduleStates().isPresent()) {
+            v.moduleStates().get().forEach(m -> out.add(m.name() + "@" + m.version() + " (" + m.state() + ")"));
         } else {
-            v.modules().fields().forEachRemaining(e -> out.add(e.getKey() + "@" + e.getValue().asText()));
+            v.modules().forEach((name, version) -> out.add(name + "@" + version));
         }
         return out.isEmpty() ? "-" : String.join(", ", out);
     }

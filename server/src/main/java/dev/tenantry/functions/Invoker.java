@@ -41,8 +41,13 @@ import org.slf4j.LoggerFactory;
 public final class Invoker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Hop-by-hop headers, and the ones only the gateway may set (a caller's own would be believed). */
     private static final Set<String> NOT_FORWARDED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect");
+            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect",
+            "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
+            dev.tenantry.sdk.context.TenantHeaders.ID, dev.tenantry.sdk.context.TenantHeaders.SLUG,
+            dev.tenantry.sdk.context.TenantHeaders.TIER, dev.tenantry.sdk.context.TenantHeaders.TIME,
+            dev.tenantry.sdk.context.TenantHeaders.SIGNATURE);
     private static final Set<String> NOT_RETURNED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
             "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "x-tenantry-error");
     private static final int SMALL_BODY = 16 * 1024;
@@ -325,7 +330,13 @@ public final class Invoker implements AutoCloseable {
             out.set("x-tenantry-url", (req.scheme() == null ? "http" : req.scheme()) + "://" + (host == null ? "localhost" : host) + req.uri());
             out.set("x-tenantry-request-id", requestId);
             out.set("x-tenantry-deadline", Long.toString(deadline));
-            out.set("x-tenantry-source-ip", req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress());
+            String source = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+            out.set("x-tenantry-source-ip", source);
+            out.set("X-Forwarded-For", source);
+            out.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
+            if (host != null) {
+                out.set("X-Forwarded-Host", host);
+            }
             return out;
         }
 

@@ -26,13 +26,7 @@ public final class ModuleStore {
 
     public ModuleStore(Path blobDir, Path moduleDir) {
         this.blobs = blobDir.resolve("sha256");
-        this.modules = moduleDir;
-        try {
-            Files.createDirectories(blobs);
-            Files.createDirectories(modules);
-        } catch (IOException e) {
-            throw new FunctionException("cannot create the module store at " + blobDir + " and " + moduleDir + ": " + e.getMessage(), e);
-        }
+        this.modules = moduleDir; // both made on first use: a node that never builds nor runs leaves no trace
     }
 
     static String directory(String name, String version) {
@@ -53,6 +47,7 @@ public final class ModuleStore {
 
     /** Packs {@code buildDir/node_modules} reproducibly into the blob store. */
     Stored store(Path buildDir) throws IOException {
+        Files.createDirectories(blobs);
         Path packed = blobs.resolve(".tmp-" + UUID.randomUUID() + ".tgz");
         run(List.of("tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
                 "-C", buildDir.toString(), "-czf", packed.toString(), "node_modules"));

@@ -61,12 +61,14 @@ final class FunctionWiring {
 
     static FunctionWiring prepare(Config config, Database database, Catalog catalog, Clock clock, MasterKey masterKey) {
         FunctionConfig f = config.functions();
+        boolean needed = config.runs(Config.Role.WORKER) || config.runs(Config.Role.SCHEDULER);
+        // Only nodes that run or build functions need (and open up) a runtime directory.
+        Path runtimeDir = f.runtimeDir().orElseGet(() -> needed ? defaultRuntimeDir(config.dataDir()) : config.dataDir().resolve("runtime"));
         RuntimeSettings runtime = new RuntimeSettings(f.node().orElseGet(() -> which("node")), f.bwrap().orElseGet(() -> which("bwrap")),
-                f.runtimeDir().orElseGet(() -> defaultRuntimeDir(config.dataDir())), f.poolSize(), f.egressPoolSize(),
-                new Limits(256, 100, 64), 200_000, Duration.ofSeconds(10), Path.of("/sys/fs/cgroup"));
+                runtimeDir, f.poolSize(), f.egressPoolSize(), new Limits(256, 100, 64), 200_000, Duration.ofSeconds(10),
+                Path.of("/sys/fs/cgroup"));
         Optional<Sandbox> sandbox = Optional.empty();
         String unavailable = "";
-        boolean needed = config.runs(Config.Role.WORKER) || config.runs(Config.Role.SCHEDULER);
         if (needed) {
             try {
                 sandbox = Optional.of(Sandbox.prepare(runtime));

@@ -149,7 +149,7 @@ public final class Node implements AutoCloseable {
         if (gateway) {
             String noRuntime = !config.runs(Config.Role.WORKER)
                     ? "this gateway node does not run the worker role, so it cannot run functions"
-                    : functions.unavailable();
+                    : "functions are not available on this node (its log says why)";
             gatewayServer = Optional.of(startGateway(config, resources, vertx, contexts.orElseThrow(), metrics, headerKey,
                     new Gateway.Functions(invoker, noRuntime)));
             gatewayPort.set(gatewayServer.get().port());

@@ -110,7 +110,7 @@ final class UpCommand implements Callable<Integer> {
             if (node.apiUrl().isPresent()) {
                 out.println("Try:  ./tenantry tenant create acme --name \"Acme Inc\" --wait && ./tenantry tenant credentials acme");
                 if (node.invoker().isPresent()) {
-                    node.gateway().ifPresent(g -> out.println("      echo 'export default { fetch: () => new Response(\"hi\\n\") }' > hi.mjs"
+                    node.gateway().ifPresent(g -> out.println("      echo 'export default { fetch: () => new Response(\"hi\") }' > hi.mjs"
                             + " && ./tenantry fn deploy acme hi hi.mjs && curl http://acme." + node.config().baseDomain() + ":" + g.port() + "/fn/hi"));
                 }
                 node.gateway().ifPresent(g -> out.println("      ./tenantry route set acme / http://127.0.0.1:9000 && curl -i http://acme."

@@ -31,6 +31,8 @@ public final class Sandbox {
     private final Cgroups cgroups;
     private final boolean root;
     private final AtomicInteger sequence = new AtomicInteger();
+    /** Where this node starts in the uid range, so that two nodes on one machine rarely hand out the same uids. */
+    private final int uidOffset = ThreadLocalRandom.current().nextInt(65_535);
     private final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(0x10000), 4);
 
     private Sandbox(RuntimeSettings settings, Cgroups cgroups) {
@@ -48,6 +50,7 @@ public final class Sandbox {
                         + " or point the runtime at it (see docs/operations.md)");
             }
         }
+        requireNode20(settings.node());
         try {
             Path dir = settings.runtimeDir();
             for (Path d : List.of(dir, dir.resolve("bootstrap"), dir.resolve("workers"), settings.moduleDir())) {
@@ -65,6 +68,23 @@ public final class Sandbox {
         return new Sandbox(settings, Cgroups.detect(settings.cgroupRoot()));
     }
 
+    private static void requireNode20(Path node) {
+        try {
+            Process p = new ProcessBuilder(node.toString(), "--version").redirectErrorStream(true).start();
+            String version = new String(p.getInputStream().readAllBytes()).strip();
+            p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            int major = Integer.parseInt(version.replaceFirst("^v", "").split("\\.")[0]);
+            if (major < 20) {
+                throw new SandboxException(node + " is Node.js " + version + "; functions need Node.js 20 or newer");
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new SandboxException("cannot tell the version of " + node + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while checking " + node, e);
+        }
+    }
+
     public RuntimeSettings settings() {
         return settings;
     }
@@ -77,7 +97,7 @@ public final class Sandbox {
     public Worker launch(boolean egress, WorkerOutput output) {
         int n = sequence.incrementAndGet();
         String id = "w" + run + "-" + n;
-        int uid = root ? settings.uidBase() + (n % 65_536) : -1;
+        int uid = root ? settings.uidBase() + ((uidOffset + n) % 65_535) : -1;
         Path dir = settings.runtimeDir().resolve("workers").resolve(id);
         Cgroups.Cgroup cgroup = cgroups.create("tenantry-" + id, settings.poolLimits());
         try {

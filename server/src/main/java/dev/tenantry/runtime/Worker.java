@@ -38,6 +38,7 @@ public final class Worker {
     private volatile WorkerState state = new WorkerState.Starting();
     private volatile long readyNanos;
     private volatile boolean outOfMemory;
+    private volatile String owner;
 
     private Worker(String id, boolean egress, Path dir, Process process, Cgroups.Cgroup cgroup) {
         this.id = id;
@@ -102,12 +103,13 @@ public final class Worker {
             return false;
         }
         state = new WorkerState.Assigned(tenantId);
+        owner = tenantId;
         return true;
     }
 
-    /** The tenant this worker belongs to, if assigned. */
+    /** The tenant this worker belongs (or, once dead, belonged) to, if it was ever assigned. */
     public Optional<String> tenant() {
-        return state instanceof WorkerState.Assigned(String tenant) ? Optional.of(tenant) : Optional.empty();
+        return Optional.ofNullable(owner);
     }
 
     public boolean alive() {

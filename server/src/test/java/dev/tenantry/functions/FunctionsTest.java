@@ -41,7 +41,8 @@ class FunctionsTest {
                 .publish("tiny-shout", "2.1.0", Map.of(), "module.exports = s => s.toUpperCase() + '!';")
                 .publish("tiny-greet", "1.0.0", Map.of(), "module.exports = n => 'hello ' + n;")
                 .publish("tiny-greet", "1.2.0", Map.of("tiny-shout", "^2.0.0"),
-                        "const shout = require('tiny-shout'); module.exports = n => shout('hello ' + n);");
+                        "const shout = require('tiny-shout'); module.exports = n => shout('hello ' + n);")
+                .publish("needs-ghost", "1.0.0", Map.of("ghost-package", "^1.0.0"), "module.exports = require('ghost-package');");
         node = TestNode.start(Map.of("worker-pool-size", "2", "npm-registry", npm.url().toString()));
         node.createActive(Map.of("slug", "acme", "plan", "standard"));
         node.createActive(Map.of("slug", "globex", "plan", "standard"));
@@ -207,7 +208,8 @@ class FunctionsTest {
         assertThat(first.get("dependencies").get("tiny-greet").asText()).isEqualTo("^1.0.0");
         assertThat(first.get("modules").toString()).contains("tiny-greet").contains("1.2.0");
         JsonNode ready = awaitState("acme", "greeter", first.get("version").asInt(), "ready");
-        assertThat(ready.get("modules").toString()).contains("\"state\":\"available\"");
+        assertThat(ready.get("moduleStates").toString()).contains("\"state\":\"available\"");
+        assertThat(ready.get("modules").get("tiny-greet").asText()).isEqualTo("1.2.0");
         awaitVersion("acme", "greeter", 1);
         HttpResponse<byte[]> r = call("GET", "acme", "/fn/greeter?n=bob", Map.of(), null);
         assertThat(new String(r.body())).isEqualTo("HELLO BOB!"); // tiny-greet 1.2.0 and its own dependency tiny-shout
@@ -235,6 +237,44 @@ class FunctionsTest {
         JsonNode gitDep = node.http().send("PUT", "/v1/tenants/acme/functions/broken-dep",
                 Map.of("code", "module.exports = {}", "dependencies", Map.of("x", "git+https://example.com/x.git")), Map.of()).json();
         assertThat(gitDep.toString()).contains("git, file, URL and alias dependencies are not supported");
+    }
+
+    @Test
+    void a_module_whose_build_fails_fails_the_version_with_npms_reason_and_the_active_one_keeps_serving() throws Exception {
+        deploy("globex", "ghostly", Map.of("code", "exports.handler = async () => ({ v: 1 });"));
+        awaitVersion("globex", "ghostly", 1);
+        JsonNode v2 = deploy("globex", "ghostly", Map.of("code", "const g = require('needs-ghost'); exports.handler = async () => ({ v: 2 });",
+                "dependencies", Map.of("needs-ghost", "1.0.0")));
+        assertThat(v2.get("state").asText()).isEqualTo("pending");
+        JsonNode failed = awaitState("globex", "ghostly", 2, "failed");
+        assertThat(failed.get("error").asText()).contains("needs-ghost@1.0.0").contains("ghost-package");
+        assertThat(failed.get("moduleStates").get(0).get("state").asText()).isEqualTo("failed");
+        assertThat(json(call("GET", "globex", "/fn/ghostly", Map.of(), null)).get("v").asInt()).as("version 1 still serves").isEqualTo(1);
+    }
+
+    @Test
+    void a_function_deleted_and_made_again_serves_its_new_code_under_a_new_version_number() throws Exception {
+        deploy("globex", "phoenix", Map.of("code", "export default { fetch: () => new Response('old') }", "env", Map.of("A", "old")));
+        awaitVersion("globex", "phoenix", 1);
+        assertThat(new String(call("GET", "globex", "/fn/phoenix", Map.of(), null).body())).isEqualTo("old");
+        assertThat(node.http().delete("/v1/tenants/globex/functions/phoenix").status()).isEqualTo(204);
+        JsonNode again = deploy("globex", "phoenix", Map.of("code", "export default { fetch: (r, env) => new Response('new ' + (env.A ?? 'none')) }"));
+        assertThat(again.get("version").asInt()).isEqualTo(2);
+        assertThat(again.get("env").size()).as("nothing carried over from the deleted function").isZero();
+        awaitVersion("globex", "phoenix", 2);
+        assertThat(new String(call("GET", "globex", "/fn/phoenix", Map.of(), null).body())).isEqualTo("new none");
+    }
+
+    @Test
+    void a_callers_own_tenant_and_forwarding_headers_do_not_reach_the_function() throws Exception {
+        deploy("globex", "headers", Map.of("code", """
+                export default { fetch: (r) => Response.json({ tenant: r.headers.get('x-tenant-id'), fwd: r.headers.get('x-forwarded-for'),
+                                                              host: r.headers.get('x-forwarded-host') }) }"""));
+        awaitVersion("globex", "headers", 1);
+        JsonNode seen = json(call("GET", "globex", "/fn/headers", Map.of("X-Tenant-Id", "someone-else", "X-Forwarded-For", "6.6.6.6"), null));
+        assertThat(seen.get("tenant").isNull()).isTrue();
+        assertThat(seen.get("fwd").asText()).isEqualTo("127.0.0.1");
+        assertThat(seen.get("host").asText()).isEqualTo("globex.localhost");
     }
 
     static JsonNode awaitState(String tenant, String name, int version, String state) throws Exception {
