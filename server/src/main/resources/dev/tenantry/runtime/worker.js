@@ -17,6 +17,9 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 // Read everything we need from the real environment before process.env is replaced.
 const SOCKET_PATH = process.env.TENANTRY_SOCKET;
 const FN_ROOT = path.join(fs.realpathSync(os.tmpdir()), 'fn');
+// The warm-up's functions live apart from tenants' (see warmUp).
+const WARM_UP_ROOT = path.join(fs.realpathSync(os.tmpdir()), 'warm-up');
+let functionRoot = FN_ROOT;
 
 const MAX_LINE_BYTES = 8192;
 const TRUNCATION_MARKER = '…[truncated]';
@@ -349,7 +352,7 @@ function validateSpec(spec) {
 }
 
 async function loadFunction(spec) {
-  const dir = path.join(FN_ROOT, spec.name, 'v' + spec.version);
+  const dir = path.join(functionRoot, spec.name, 'v' + spec.version);
   const reload = loadedDirs.has(dir);
   loadedDirs.add(dir);
   // Synchronous on purpose: a handful of small files on the sandbox's tmpfs take microseconds,
@@ -1049,6 +1052,7 @@ const WARM_UP_SOURCES = {
 
 async function warmUp() {
   tenant = { id: '', slug: 'warm-up' };
+  functionRoot = WARM_UP_ROOT;
   const names = Object.keys(WARM_UP_SOURCES);
   try {
     const specs = names.map((name) => {
@@ -1065,7 +1069,8 @@ async function warmUp() {
     }
   } finally {
     for (const name of names) functions.delete(name);
-    await fsp.rm(FN_ROOT, { recursive: true, force: true });
+    await fsp.rm(WARM_UP_ROOT, { recursive: true, force: true });
+    functionRoot = FN_ROOT;
     tenant = null;
   }
 }
