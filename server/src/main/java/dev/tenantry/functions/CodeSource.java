@@ -35,6 +35,13 @@ final class CodeSource {
     /** A version ready to send: its limits and its entry of the specialise message. */
     record Prepared(TenantWorkers.Loaded loaded, ObjectNode message, long bytes) {}
 
+    /** The prepared version if it is in memory (never blocks), else null. */
+    Prepared cached(String tenantId, String name, int version) {
+        synchronized (cache) {
+            return cache.get(tenantId + "/" + name + "/" + version);
+        }
+    }
+
     Prepared prepare(String tenantId, String name, int version) {
         String key = tenantId + "/" + name + "/" + version;
         synchronized (cache) {

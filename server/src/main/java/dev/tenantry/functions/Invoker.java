@@ -225,6 +225,7 @@ public final class Invoker implements AutoCloseable {
                 }
                 Worker worker = taken.result();
                 slot = workers.started(worker);
+                slot.memoryMb = pool.sandbox().settings().poolLimits().memoryMb();
                 byWorker.put(worker.id(), slot);
                 TenantWorkers.Slot mine = slot;
                 worker.onDeath(reason -> {
@@ -262,15 +263,11 @@ public final class Invoker implements AutoCloseable {
 
         Future<TenantWorkers.Loaded> specialise(TenantWorkers.Slot s) {
             specialisations.incrementAndGet();
-            return vertx.executeBlocking(() -> {
-                CodeSource.Prepared prepared = code.prepare(tenant.id(), function, version);
-                int memory = Math.max(s.memoryMb, prepared.loaded().memoryMb());
-                if (memory != s.memoryMb) {
-                    s.worker.limit(new Limits(memory, settings.cpuPercent(), settings.pids()));
-                    s.memoryMb = memory;
-                }
-                return prepared;
-            }, false).compose(prepared -> client.request(new RequestOptions().setServer(address(s.worker)).setHost("worker")
+            // A prepared (prefetched) version goes out without leaving the event loop.
+            CodeSource.Prepared cached = code.cached(tenant.id(), function, version);
+            Future<CodeSource.Prepared> ready = cached != null ? Future.succeededFuture(cached)
+                    : vertx.executeBlocking(() -> code.prepare(tenant.id(), function, version), false);
+            return ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared)).compose(prepared -> client.request(new RequestOptions().setServer(address(s.worker)).setHost("worker")
                             .setMethod(HttpMethod.POST).setURI("/specialise").putHeader(HttpHeaders.CONTENT_TYPE, "application/json"))
                     .compose(r -> r.send(CodeSource.message(tenant.id(), tenant.slug(), prepared)))
                     .compose(res -> res.body().compose(body -> {
@@ -283,6 +280,26 @@ public final class Invoker implements AutoCloseable {
                         }
                         return Future.failedFuture(new FunctionException("load: " + loadError(res.statusCode(), body)));
                     })));
+        }
+
+        /**
+         * Holds the worker to the memory of the largest function it has loaded. Raising happens
+         * before the new version loads; lowering (from the pool's limit, the usual case) is applied
+         * in the background, the pool's limit holding meanwhile.
+         */
+        Future<Void> limit(TenantWorkers.Slot s, int functionMb) {
+            int memory = s.loadedMemoryMb == 0 ? functionMb : Math.max(s.loadedMemoryMb, functionMb);
+            if (memory == s.memoryMb) {
+                return Future.succeededFuture();
+            }
+            boolean raise = memory > s.memoryMb;
+            s.memoryMb = memory;
+            s.loadedMemoryMb = memory;
+            Future<Void> applied = vertx.executeBlocking(() -> {
+                s.worker.limit(new Limits(memory, settings.cpuPercent(), settings.pids()));
+                return null;
+            }, false);
+            return raise ? applied : Future.succeededFuture();
         }
 
         void send(TenantWorkers.Loaded loaded, boolean retried) {

@@ -31,7 +31,10 @@ final class TenantWorkers {
         final Map<String, io.vertx.core.Future<Loaded>> loading = new ConcurrentHashMap<>();
         int inFlight;
         long lastUsedNanos = System.nanoTime();
+        /** The memory limit the worker's cgroup has (the pool's, until a function is loaded). */
         volatile int memoryMb;
+        /** The largest memory any loaded function asked for (0 before the first). */
+        volatile int loadedMemoryMb;
 
         Slot(Worker worker) {
             this.worker = worker;

@@ -29,6 +29,13 @@ public final class Pool implements AutoCloseable {
     private final AtomicLong launchFailures = new AtomicLong();
     private final Thread refiller;
     private volatile boolean closed;
+    private volatile long lastTakeNanos;
+    /**
+     * A refill waits this long after the last take: starting a worker (Node, bootstrap, warm-up)
+     * costs a few hundred milliseconds of CPU, which on a small machine would otherwise compete
+     * with the very request that took the pooled worker.
+     */
+    private static final long REFILL_DELAY_NANOS = 250_000_000L;
 
     private Pool(Sandbox sandbox, WorkerOutput output) {
         this.sandbox = sandbox;
@@ -64,6 +71,7 @@ public final class Pool implements AutoCloseable {
         while ((w = deque.pollFirst()) != null) {
             if (w.assign(tenantId)) {
                 fromPool.incrementAndGet();
+                lastTakeNanos = System.nanoTime();
                 wake.release();
                 return CompletableFuture.completedFuture(w);
             }
@@ -84,6 +92,10 @@ public final class Pool implements AutoCloseable {
         while (!closed) {
             try {
                 wake.tryAcquire(backoff > 0 ? backoff : 1_000, TimeUnit.MILLISECONDS);
+                long quiet = lastTakeNanos + REFILL_DELAY_NANOS - System.nanoTime();
+                if (quiet > 0) {
+                    Thread.sleep(quiet / 1_000_000 + 1);
+                }
                 wake.drainPermits();
                 fillOne(isolated, false, sandbox.settings().poolSize());
                 fillOne(egress, true, sandbox.settings().egressPoolSize());
