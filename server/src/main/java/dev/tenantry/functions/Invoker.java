@@ -366,6 +366,7 @@ public final class Invoker implements AutoCloseable {
         }
 
         void relay(HttpClientResponse res, TenantWorkers.Loaded loaded, boolean retried) {
+            res.exceptionHandler(e -> { }); // a cut exchange is handled where it is cut, not logged as an error
             String error = res.getHeader("x-tenantry-error");
             if (error != null) {
                 res.body().onComplete(body -> {

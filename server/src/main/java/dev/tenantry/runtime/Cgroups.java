@@ -31,12 +31,14 @@ public sealed interface Cgroups {
                 Files.createDirectories(parent);
                 Files.writeString(root.resolve("cgroup.subtree_control"), "+memory +cpu +pids");
                 Files.writeString(parent.resolve("cgroup.subtree_control"), "+memory +cpu +pids");
+                sweep(parent);
                 return new V2(parent);
             }
             List<String> controllers = List.of("memory", "cpu", "pids");
             if (controllers.stream().allMatch(c -> Files.isWritable(root.resolve(c)))) {
                 for (String c : controllers) {
                     Files.createDirectories(root.resolve(c).resolve("tenantry"));
+                    sweep(root.resolve(c).resolve("tenantry"));
                 }
                 return new V1(root);
             }
@@ -46,6 +48,25 @@ public sealed interface Cgroups {
         }
         LOG.warn("no writable cgroup hierarchy under {}: workers run without memory, cpu and pids limits", root);
         return new None();
+    }
+
+    /**
+     * Removes workers' cgroups that a node killed without a clean stop left behind: empty ones
+     * (no process) older than a minute, so that another node's worker just being made is spared.
+     */
+    private static void sweep(java.nio.file.Path parent) {
+        try (var dirs = Files.list(parent)) {
+            long cutoff = System.currentTimeMillis() - 60_000;
+            for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
+                if (d.getFileName().toString().startsWith("tenantry-w") && Files.isDirectory(d)
+                        && Files.getLastModifiedTime(d).toMillis() < cutoff
+                        && Files.readString(d.resolve("cgroup.procs")).isBlank()) {
+                    Sysfs.rmdir(List.of(d));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cgroup sweep skipped: {}", e.toString());
+        }
     }
 
     /** One worker's cgroup: the files a process joins it through, its limits, and what it saw. */
