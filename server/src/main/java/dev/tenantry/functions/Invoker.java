@@ -1,7 +1,5 @@
 package dev.tenantry.functions;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenantry.runtime.Limits;
 import dev.tenantry.runtime.Pool;
 import dev.tenantry.runtime.Worker;
@@ -19,10 +17,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,16 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Invoker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** Hop-by-hop headers, and the ones only the gateway may set (a caller's own would be believed). */
-    private static final Set<String> NOT_FORWARDED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect",
-            "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
-            dev.tenantry.sdk.context.TenantHeaders.ID, dev.tenantry.sdk.context.TenantHeaders.SLUG,
-            dev.tenantry.sdk.context.TenantHeaders.TIER, dev.tenantry.sdk.context.TenantHeaders.TIME,
-            dev.tenantry.sdk.context.TenantHeaders.SIGNATURE);
-    private static final Set<String> NOT_RETURNED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
-            "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "x-tenantry-error");
     private static final int SMALL_BODY = 16 * 1024;
     private final Vertx vertx;
     private final Pool pool;
@@ -62,8 +47,7 @@ public final class Invoker implements AutoCloseable {
     private final AtomicLong timeouts = new AtomicLong();
     private final AtomicLong shed = new AtomicLong();
     private final long reaper;
-    private final java.util.concurrent.BlockingQueue<String[]> prefetches = new java.util.concurrent.ArrayBlockingQueue<>(1_000);
-    private final Thread prefetcher;
+    private final Prefetcher prefetcher;
 
     private Invoker(Vertx vertx, Pool pool, CodeSource code, InvokerSettings settings) {
         this.vertx = vertx;
@@ -71,42 +55,21 @@ public final class Invoker implements AutoCloseable {
         this.code = code;
         this.settings = settings;
         this.reaper = vertx.setPeriodic(Math.max(1_000, Math.min(30_000, settings.idleTimeout().toMillis() / 4)), id -> reap());
-        this.prefetcher = Thread.ofVirtual().name("function-prefetch").start(this::prefetch);
+        this.prefetcher = new Prefetcher(code);
     }
 
-    /**
-     * A tenant's context changed: versions that just became active are read and prepared now, in
-     * the background, so that the first request after a deploy finds its code in memory. Bounded:
-     * when many change at once (a resync), the overflow is simply loaded on first use.
-     */
-    public void activated(TenantContext before, TenantContext after) {
-        if (after == null || after.functions().isEmpty()) {
-            return;
-        }
-        after.functions().forEach((name, version) -> {
-            Integer previous = before == null ? null : before.functions().get(name);
-            if (!version.equals(previous)) {
-                prefetches.offer(new String[] {after.id(), name, Integer.toString(version)});
-            }
-        });
-    }
-
-    private void prefetch() {
-        while (!Thread.currentThread().isInterrupted()) {
-            try {
-                String[] next = prefetches.take();
-                code.prepare(next[0], next[1], Integer.parseInt(next[2]));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) { // a version deleted meanwhile, a module not yet here: loaded on first use
-                LOG.debug("prefetch skipped: {}", e.toString());
-            }
-        }
-    }
 
     /** An invoker over this pool; the parts come from {@link Functions}' wiring. */
     public static Invoker create(Vertx vertx, Pool pool, FunctionParts parts, InvokerSettings settings) {
         return new Invoker(vertx, pool, new CodeSource(parts.functions(), parts.modules(), parts.store(), parts.sealer()), settings);
+    }
+
+    /**
+     * A tenant's context changed: versions that just became active are prepared in the background,
+     * so that the first request after a deploy finds its code in memory.
+     */
+    public void activated(TenantContext before, TenantContext after) {
+        prefetcher.activated(before, after);
     }
 
     /** Counters for metrics and benchmarks. */
@@ -167,7 +130,7 @@ public final class Invoker implements AutoCloseable {
             this.req = req;
             this.workers = workers;
             this.done = done;
-            this.requestId = requestId(req);
+            this.requestId = WorkerProtocol.requestId(req);
             req.response().putHeader("X-Request-Id", requestId); // the id the function's log lines carry
         }
 
@@ -267,18 +230,18 @@ public final class Invoker implements AutoCloseable {
             CodeSource.Prepared cached = code.cached(tenant.id(), function, version);
             Future<CodeSource.Prepared> ready = cached != null ? Future.succeededFuture(cached)
                     : vertx.executeBlocking(() -> code.prepare(tenant.id(), function, version), false);
-            return ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared)).compose(prepared -> client.request(new RequestOptions().setServer(address(s.worker)).setHost("worker")
+            return ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared)).compose(prepared -> client.request(new RequestOptions().setServer(WorkerProtocol.address(s.worker)).setHost("worker")
                             .setMethod(HttpMethod.POST).setURI("/specialise").putHeader(HttpHeaders.CONTENT_TYPE, "application/json"))
                     .compose(r -> r.send(CodeSource.message(tenant.id(), tenant.slug(), prepared)))
                     .compose(res -> res.body().compose(body -> {
                         if (res.statusCode() == 200) {
-                            String contract = contract(body);
+                            String contract = WorkerProtocol.contract(body);
                             TenantWorkers.Loaded loaded = new TenantWorkers.Loaded(function, version,
                                     prepared.loaded().timeoutMs(), prepared.loaded().memoryMb(), contract);
                             s.loaded.put(function, loaded);
                             return Future.succeededFuture(loaded);
                         }
-                        return Future.failedFuture(new FunctionException("load: " + loadError(res.statusCode(), body)));
+                        return Future.failedFuture(new FunctionException("load: " + WorkerProtocol.loadError(res.statusCode(), body)));
                     })));
         }
 
@@ -311,7 +274,7 @@ public final class Invoker implements AutoCloseable {
             boolean chunked = req.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
             boolean hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
             long deadline = System.currentTimeMillis() + loaded.timeoutMs();
-            RequestOptions options = new RequestOptions().setServer(address(slot.worker)).setMethod(req.method())
+            RequestOptions options = new RequestOptions().setServer(WorkerProtocol.address(slot.worker)).setMethod(req.method())
                     .setURI("/invoke/" + function).setHeaders(headers(deadline));
             if (contentLength != null && !chunked) {
                 options.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
@@ -339,7 +302,7 @@ public final class Invoker implements AutoCloseable {
         MultiMap headers(long deadline) {
             MultiMap out = MultiMap.caseInsensitiveMultiMap();
             for (Map.Entry<String, String> h : req.headers()) {
-                if (!NOT_FORWARDED.contains(h.getKey()) && !h.getKey().regionMatches(true, 0, "x-tenantry-", 0, 11)) {
+                if (!WorkerProtocol.NOT_FORWARDED.contains(h.getKey()) && !h.getKey().regionMatches(true, 0, "x-tenantry-", 0, 11)) {
                     out.add(h.getKey(), h.getValue());
                 }
             }
@@ -355,14 +318,6 @@ public final class Invoker implements AutoCloseable {
                 out.set("X-Forwarded-Host", host);
             }
             return out;
-        }
-
-        static String requestId(HttpServerRequest req) {
-            String given = req.getHeader("X-Request-Id");
-            if (given != null && given.length() <= 128 && given.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-                return given;
-            }
-            return Long.toHexString(System.currentTimeMillis()) + "-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffffffffffL);
         }
 
         void relay(HttpClientResponse res, TenantWorkers.Loaded loaded, boolean retried) {
@@ -383,7 +338,7 @@ public final class Invoker implements AutoCloseable {
                         return;
                     }
                     finish(Replies.send(req, 502, "function-error", "The function failed",
-                            "the function threw: " + message(body.succeeded() ? body.result() : Buffer.buffer())));
+                            "the function threw: " + WorkerProtocol.message(body.succeeded() ? body.result() : Buffer.buffer())));
                 });
                 return;
             }
@@ -395,7 +350,7 @@ public final class Invoker implements AutoCloseable {
             }
             out.setStatusCode(res.statusCode());
             for (Map.Entry<String, String> h : res.headers()) {
-                if (!NOT_RETURNED.contains(h.getKey())) {
+                if (!WorkerProtocol.NOT_RETURNED.contains(h.getKey())) {
                     out.headers().add(h.getKey(), h.getValue());
                 }
             }
@@ -497,40 +452,6 @@ public final class Invoker implements AutoCloseable {
         }, false);
     }
 
-    private static SocketAddress address(Worker worker) {
-        return SocketAddress.domainSocketAddress(worker.socket().toString());
-    }
-
-    private static String contract(Buffer body) {
-        try {
-            JsonNode loaded = JSON.readTree(body.getBytes()).path("loaded");
-            return loaded.isArray() && !loaded.isEmpty() ? loaded.get(0).path("contract").asText("") : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
-    }
-
-    private static String loadError(int status, Buffer body) {
-        try {
-            JsonNode root = JSON.readTree(body.getBytes());
-            JsonNode errors = root.path("errors");
-            if (errors.isArray() && !errors.isEmpty()) {
-                return errors.get(0).path("message").asText("the function could not be loaded");
-            }
-            return root.path("error").asText("the worker refused the function (" + status + ")");
-        } catch (java.io.IOException e) {
-            return "the worker refused the function (" + status + ")";
-        }
-    }
-
-    private static String message(Buffer body) {
-        try {
-            return JSON.readTree(body.getBytes()).path("message").asText("unknown error");
-        } catch (java.io.IOException e) {
-            return "unknown error";
-        }
-    }
-
     private void reap() {
         long idle = settings.idleTimeout().toNanos();
         for (TenantWorkers t : tenants.values()) {
@@ -552,16 +473,10 @@ public final class Invoker implements AutoCloseable {
         return byWorker.values().stream().map(s -> s.worker).toList();
     }
 
-    private static Set<String> caseInsensitive(String... names) {
-        TreeSet<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        set.addAll(java.util.Arrays.asList(names));
-        return java.util.Collections.unmodifiableSet(set);
-    }
-
     @Override
     public void close() {
         vertx.cancelTimer(reaper);
-        prefetcher.interrupt();
+        prefetcher.close();
         for (TenantWorkers.Slot s : byWorker.values()) {
             s.worker.kill("node stopping");
         }
