@@ -554,18 +554,9 @@ public final class ContextBench {
 
         static Options parse(String[] args) {
             Options o = new Options();
-            Map<String, String> values = new LinkedHashMap<>();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    o.help = true;
-                    continue;
-                }
-                if (!a.startsWith("--") || i + 1 >= args.length) {
-                    throw new IllegalArgumentException("unexpected argument '" + a + "'\n" + USAGE);
-                }
-                values.put(a.substring(2), args[++i]);
-            }
+            Args.Parsed parsed = Args.parse(args, USAGE);
+            o.help = parsed.help();
+            Map<String, String> values = parsed.values();
             for (Map.Entry<String, String> e : values.entrySet()) {
                 String k = e.getKey();
                 String v = e.getValue();
