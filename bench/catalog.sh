@@ -14,6 +14,7 @@ set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench_dir/.." && pwd)"
+. "$bench_dir/lib.sh"
 results="$bench_dir/RESULTS.md"
 
 tenants=10000
@@ -45,16 +46,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-. "$root/scripts/jdk.sh"
-find_jdk
-java="$JAVA_HOME/bin/java"
-
-# Build the harness when it is missing or older than its sources (the launcher builds the server).
-bench_jar="$bench_dir/target/tenantry-bench.jar"
-if [ ! -f "$bench_jar" ] || [ -n "$(find "$bench_dir/src" "$bench_dir/pom.xml" "$root/sdk/src" -newer "$bench_jar" -type f -print -quit 2>/dev/null)" ]; then
-  echo "catalog.sh: building the benchmark harness..." >&2
-  (cd "$root" && ./mvnw -q -B -DskipTests -pl bench -am package) >&2
-fi
+bench_harness catalog.sh
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tenantry-catalog-bench.XXXXXX")"
 server_pid=""

@@ -16,6 +16,7 @@ set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench_dir/.." && pwd)"
+. "$bench_dir/lib.sh"
 results="$bench_dir/RESULTS.md"
 
 tenants=10000
@@ -52,22 +53,10 @@ done
 command -v wrk >/dev/null 2>&1 || { echo "context.sh: wrk is not installed (Debian: apt-get install wrk)" >&2; exit 1; }
 
 # Fixed, reproducible nodes whatever this shell's TENANTRY_* settings say (TENANTRY_JAVA_OPTS is kept).
-for v in $(compgen -e | grep '^TENANTRY_' || true); do
-  [ "$v" = TENANTRY_JAVA_OPTS ] || unset "$v"
-done
+bench_isolate_env
 [ -n "$server_log_level" ] && export TENANTRY_LOG_LEVEL="$server_log_level"
 
-. "$root/scripts/jdk.sh"
-find_jdk
-java="$JAVA_HOME/bin/java"
-
-# Build the harness when it is missing or older than its sources. The server jar is built by the
-# launcher when stale, at the API node's start below: before anything is timed.
-bench_jar="$bench_dir/target/tenantry-bench.jar"
-if [ ! -f "$bench_jar" ] || [ -n "$(find "$bench_dir/src" "$bench_dir/pom.xml" "$root/sdk/src" -newer "$bench_jar" -type f -print -quit 2>/dev/null)" ]; then
-  echo "context.sh: building the benchmark harness..." >&2
-  (cd "$root" && ./mvnw -q -B -DskipTests -pl bench -am package) >&2
-fi
+bench_harness context.sh
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tenantry-context-bench.XXXXXX")"
 api_pid=""

@@ -34,6 +34,7 @@ set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench_dir/.." && pwd)"
+. "$bench_dir/lib.sh"
 
 rounds="${GATEWAY_ROUNDS:-3}"
 duration="${GATEWAY_DURATION:-10}"
@@ -224,9 +225,7 @@ start_tenantry() {
   mkdir -p "$work/tenantry"
   chmod 700 "$work/tenantry"   # its log holds the admin token
   (
-    for v in $(compgen -e | grep '^TENANTRY_' || true); do
-      [ "$v" = TENANTRY_JAVA_OPTS ] || unset "$v"
-    done
+    bench_isolate_env
     exec "$root/tenantry" serve --roles api,gateway,scheduler --api-port "$api_port" --gateway-port "$gateway_port" \
       --bind 127.0.0.1 --data-dir "$work/tenantry/data"
   ) >"$work/tenantry/server.log" 2>&1 &

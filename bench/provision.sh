@@ -18,6 +18,7 @@ set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench_dir/.." && pwd)"
+. "$bench_dir/lib.sh"
 
 harness_args=()
 keep=0
@@ -93,9 +94,7 @@ echo "provision.sh: starting a fresh server (temporary data directory, free port
 # A fixed, reproducible server: embedded PostgreSQL, local redis-server, default provisioning
 # settings, whatever this shell's TENANTRY_* settings say (TENANTRY_JAVA_OPTS is kept).
 (
-  for v in $(compgen -e | grep '^TENANTRY_' || true); do
-    [ "$v" = TENANTRY_JAVA_OPTS ] || unset "$v"
-  done
+  bench_isolate_env
   export TENANTRY_CLIENT_CONFIG="$work/client.json"
   exec "$root/tenantry" up --data-dir "$work/data" --api-port 0 --gateway-port 0 --bind 127.0.0.1
 ) >"$work/server.log" 2>&1 &

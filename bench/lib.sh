@@ -1,0 +1,24 @@
+# Shared by the benchmark scripts (sourced after they set bench_dir and root).
+
+# A node reads settings from TENANTRY_* variables: a benchmark starts its nodes with its own
+# settings only, so it drops the caller's (TENANTRY_JAVA_OPTS, the JVM's options, is kept).
+bench_isolate_env() {
+  local v
+  for v in $(compgen -e | grep '^TENANTRY_' || true); do
+    [ "$v" = TENANTRY_JAVA_OPTS ] || unset "$v"
+  done
+}
+
+# Finds a JDK 21+ (sets java) and builds the harness jar (sets bench_jar) when it is missing or
+# older than its sources; the launcher builds the server itself when stale, at a node's start.
+# $1 names the calling script in the progress line.
+bench_harness() {
+  . "$root/scripts/jdk.sh"
+  find_jdk
+  java="$JAVA_HOME/bin/java"
+  bench_jar="$bench_dir/target/tenantry-bench.jar"
+  if [ ! -f "$bench_jar" ] || [ -n "$(find "$bench_dir/src" "$bench_dir/pom.xml" "$root/sdk/src" -newer "$bench_jar" -type f -print -quit 2>/dev/null)" ]; then
+    echo "$1: building the benchmark harness..." >&2
+    (cd "$root" && ./mvnw -q -B -DskipTests -pl bench -am package) >&2
+  fi
+}
