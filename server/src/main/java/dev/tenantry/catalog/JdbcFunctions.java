@@ -38,7 +38,8 @@ final class JdbcFunctions implements Functions {
     public Version deploy(String tenantRef, NewVersion v, Actor actor) {
         return jdbi.inTransaction(h -> {
             Tenant tenant = TenantRows.editable(h, tenantRef, "deploy a function to", true);
-            check(h, tenant, v);
+            Plan plan = plan(h, tenant.plan());
+            check(plan, v);
             Optional<Function> existing = find(h, tenant.id(), v.name(), true);
             if (existing.isEmpty() && count(h, tenant.id()) >= MAX_FUNCTIONS) {
                 throw CatalogException.InvalidInput.of("name", "tenant " + tenant.slug() + " has " + MAX_FUNCTIONS
@@ -48,7 +49,6 @@ final class JdbcFunctions implements Functions {
             Optional<Version> previous = existing.map(f -> readVersion(h, tenant.id(), v.name(), f.latestVersion()));
             Map<String, String> env = v.env().orElse(previous.map(Version::env).orElse(Map.of()));
             Optional<SealedSecrets> secrets = v.secrets().or(() -> previous.flatMap(p -> sealed(h, p)));
-            Plan plan = plan(h, tenant.plan());
             boolean ready = modulesAvailable(h, v.modules());
             var now = Sql.timestamp(clock.instant());
             if (existing.isEmpty()) {
@@ -85,7 +85,7 @@ final class JdbcFunctions implements Functions {
         });
     }
 
-    private void check(Handle h, Tenant tenant, NewVersion v) {
+    private static void check(Plan plan, NewVersion v) {
         List<FieldError> errors = new ArrayList<>();
         if (v.name() == null || !NAME.matcher(v.name()).matches()) {
             errors.add(new FieldError("name", "must be 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"));
@@ -99,7 +99,6 @@ final class JdbcFunctions implements Functions {
                 errors.add(new FieldError("secrets." + name, "secret names must match [A-Za-z_][A-Za-z0-9_]*"));
             }
         }));
-        Plan plan = plan(h, tenant.plan());
         v.timeoutMs().ifPresent(t -> {
             if (t < 1 || t > plan.timeoutMs()) {
                 errors.add(new FieldError("timeoutMs", "must be 1 to " + plan.timeoutMs() + " (the " + plan.name() + " plan's limit)"));

@@ -4,6 +4,7 @@ import dev.tenantry.runtime.Limits;
 import dev.tenantry.runtime.Pool;
 import dev.tenantry.runtime.Worker;
 import dev.tenantry.sdk.context.TenantContext;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -104,8 +105,11 @@ public final class Invoker implements AutoCloseable {
         call.enter(false);
     }
 
-    /** One request's way through: admission, a worker, the version loaded, the exchange. */
-    private final class Call {
+    /**
+     * One request's way through: admission, a worker, the version loaded, the exchange. While it
+     * waits for a place under the plan's concurrency, it is its own turn callback.
+     */
+    private final class Call implements Consumer<Boolean> {
         final HttpClient client;
         final TenantContext tenant;
         final String function;
@@ -114,11 +118,10 @@ public final class Invoker implements AutoCloseable {
         final TenantWorkers workers;
         final IntConsumer done;
         final AtomicBoolean finished = new AtomicBoolean();
-        final long started = System.nanoTime();
         final String requestId;
+        final Context context;
         TenantWorkers.Slot slot;
         long timer = -1;
-        Consumer<Boolean> waiter;
         HttpClientRequest exchange;
 
         Call(HttpClient client, TenantContext tenant, String function, int version, HttpServerRequest req,
@@ -131,6 +134,7 @@ public final class Invoker implements AutoCloseable {
             this.workers = workers;
             this.done = done;
             this.requestId = WorkerProtocol.requestId(req);
+            this.context = vertx.getOrCreateContext();
             req.response().putHeader("X-Request-Id", requestId); // the id the function's log lines carry
         }
 
@@ -138,15 +142,19 @@ public final class Invoker implements AutoCloseable {
             return tenant.limits() == null ? 10 : Math.max(1, tenant.limits().maxConcurrency());
         }
 
-        void enter(boolean waitedBefore) {
-            var context = vertx.getOrCreateContext();
-            waiter = ok -> context.runOnContext(v -> {
-                if (ok) {
+        /** A place under the plan's concurrency freed up: try again, on this request's event loop. */
+        @Override
+        public void accept(Boolean turn) {
+            context.runOnContext(v -> {
+                if (turn) {
                     enter(true);
                 }
             });
+        }
+
+        void enter(boolean waitedBefore) {
             TenantWorkers.Entry entry = workers.enter(function, version, concurrency(), settings.workerConcurrency(),
-                    concurrency() * settings.queuePerSlot(), waiter, waitedBefore);
+                    concurrency() * settings.queuePerSlot(), this, waitedBefore);
             switch (entry) {
                 case TenantWorkers.Entry.Use use -> {
                     slot = use.slot();
@@ -156,20 +164,21 @@ public final class Invoker implements AutoCloseable {
                 case TenantWorkers.Entry.Wait wait -> {
                     if (!waitedBefore) {
                         vertx.setTimer(waitLimitMs(), t -> {
-                            if (workers.abandon(waiter)) {
-                                shed.incrementAndGet();
-                                finish(Replies.send(req, 429, "concurrency-limit", "Too many concurrent requests",
-                                        "the function's plan allows " + concurrency() + " requests at once; try again shortly"));
+                            if (workers.abandon(this)) {
+                                refuse();
                             }
                         });
                     }
                 }
-                case TenantWorkers.Entry.Shed s -> {
-                    shed.incrementAndGet();
-                    finish(Replies.send(req, 429, "concurrency-limit", "Too many concurrent requests",
-                            "the function's plan allows " + concurrency() + " requests at once; try again shortly"));
-                }
+                case TenantWorkers.Entry.Shed s -> refuse();
             }
+        }
+
+        /** Over the plan's concurrency, and the queue full or the wait too long: 429. */
+        void refuse() {
+            shed.incrementAndGet();
+            finish(Replies.send(req, 429, "concurrency-limit", "Too many concurrent requests",
+                    "the function's plan allows " + concurrency() + " requests at once; try again shortly"));
         }
 
         long waitLimitMs() {
@@ -178,7 +187,7 @@ public final class Invoker implements AutoCloseable {
 
         void startWorker() {
             boolean egress = tenant.limits() != null && tenant.limits().egressAllowed();
-            Future.fromCompletionStage(pool.take(tenant.id(), egress), vertx.getOrCreateContext()).onComplete(taken -> {
+            Future.fromCompletionStage(pool.take(tenant.id(), egress), context).onComplete(taken -> {
                 if (taken.failed()) {
                     workers.startFailed();
                     LOG.atWarn().addKeyValue("tenant", tenant.slug()).log("no worker could be started: {}", taken.cause().getMessage());

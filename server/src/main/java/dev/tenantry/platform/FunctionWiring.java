@@ -50,6 +50,7 @@ final class FunctionWiring {
     private final Optional<Sandbox> sandbox;
     private final String unavailable;
     private final RuntimeSettings runtime;
+    private FunctionLogs logs;
 
     private FunctionWiring(Config config, FunctionParts parts, Optional<Sandbox> sandbox, String unavailable, RuntimeSettings runtime) {
         this.config = config;
@@ -114,8 +115,7 @@ final class FunctionWiring {
         if (sandbox.isEmpty()) {
             return Optional.empty();
         }
-        FunctionLogs logs = new FunctionLogs(database.jdbi(), clock, config.functions().logLines());
-        resources.push(logs);
+        FunctionLogs logs = logs(database, clock, resources);
         Pool pool = Pool.start(sandbox.get(), logs);
         resources.push(pool);
         FunctionConfig f = config.functions();
@@ -134,10 +134,12 @@ final class FunctionWiring {
         return parts;
     }
 
-    /** The API's reader of function logs (it writes none itself). */
-    FunctionLogs logsReader(Database database, Clock clock, Deque<AutoCloseable> resources) {
-        FunctionLogs logs = new FunctionLogs(database.jdbi(), clock, config.functions().logLines());
-        resources.push(logs);
+    /** The node's one function log: workers write to it, the API reads it. */
+    FunctionLogs logs(Database database, Clock clock, Deque<AutoCloseable> resources) {
+        if (logs == null) {
+            logs = new FunctionLogs(database.jdbi(), clock, config.functions().logLines());
+            resources.push(logs);
+        }
         return logs;
     }
 

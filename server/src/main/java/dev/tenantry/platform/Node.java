@@ -142,7 +142,7 @@ public final class Node implements AutoCloseable {
         if (api) {
             apiServer = Optional.of(startApi(config, resources, vertx, catalog, provision.orElseThrow().engine(), database,
                     metrics, contexts.orElseThrow(), headerKey,
-                    new ApiServer.FunctionsApi(functions.deployer(catalog), functions.logsReader(database, clock, resources),
+                    new ApiServer.FunctionsApi(functions.deployer(catalog), functions.logs(database, clock, resources),
                             () -> Optional.ofNullable(gatewayPort.get()), config.baseDomain())));
         }
         Optional<Gateway> gatewayServer = Optional.empty();

@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -123,27 +124,18 @@ public final class Sandbox {
      * the system read-only, {@code binds} writable (host path → sandbox path), network only with
      * {@code network}, a clean environment plus {@code env}. The caller reads its output.
      */
-    public record Job(List<String> argv, java.util.Map<Path, String> binds, boolean network,
-                      java.util.Map<String, String> env, String chdir) {}
+    public record Job(List<String> argv, Map<Path, String> binds, boolean network,
+                      Map<String, String> env, String chdir) {}
 
     /** Starts a job; its writable binds are handed to the job's user first. */
     public Process exec(Job job) throws IOException {
         int uid = root ? settings.uidBase() + 65_535 : -1;
-        List<String> c = new ArrayList<>();
         if (uid >= 0) {
             for (Path p : job.binds().keySet()) {
                 chownTree(p, uid);
             }
-            c.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all", "--"));
         }
-        c.addAll(List.of(settings.bwrap().toString(), "--unshare-all", "--die-with-parent", "--new-session",
-                "--uid", "1000", "--gid", "1000", "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
-                "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin"));
-        job.env().forEach((k, v) -> c.addAll(List.of("--setenv", k, v)));
-        if (job.network()) {
-            c.add("--share-net");
-        }
-        systemView(c);
+        List<String> c = sandboxed(uid, job.network(), job.env());
         job.binds().forEach((host, inside) -> c.addAll(List.of("--bind", host.toString(), inside)));
         c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", job.chdir(), "--"));
         c.addAll(job.argv());
@@ -164,23 +156,34 @@ public final class Sandbox {
     private List<String> command(int uid, boolean egress, Path dir) {
         List<String> c = new ArrayList<>(List.of("/bin/sh", "-c",
                 "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; exec \"$@\"", "sh"));
-        if (uid >= 0) {
-            c.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all", "--"));
-        }
-        c.addAll(List.of(settings.bwrap().toString(), "--unshare-all", "--die-with-parent", "--new-session",
-                "--uid", "1000", "--gid", "1000", "--hostname", "tenant", "--clearenv",
-                "--setenv", "TENANTRY_SOCKET", SOCKET_DIR + "/worker.sock", "--setenv", "HOME", "/tmp",
-                "--setenv", "TMPDIR", "/tmp", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin"));
-        if (egress) {
-            c.add("--share-net");
-        }
-        systemView(c);
-        c.addAll(List.of("--ro-bind", settings.runtimeDir().resolve("bootstrap").toString(), BOOTSTRAP,
+        c.addAll(sandboxed(uid, egress, Map.of("TENANTRY_SOCKET", SOCKET_DIR + "/worker.sock")));
+        c.addAll(List.of("--hostname", "tenant", "--ro-bind", settings.runtimeDir().resolve("bootstrap").toString(), BOOTSTRAP,
                 "--ro-bind", settings.moduleDir().toString(), MODULES,
                 "--bind", dir.toString(), SOCKET_DIR,
                 "--proc", "/proc", "--dev", "/dev", "--size", Long.toString(64L << 20), "--tmpfs", "/tmp",
                 "--chdir", "/tmp", "--", settings.node().toString(), "--max-semi-space-size=2",
                 BOOTSTRAP + "/worker.js"));
+        return c;
+    }
+
+    /**
+     * What every sandboxed command starts with: the switch to its own host user (when this node
+     * runs as root), bubblewrap's namespaces, a clean environment plus {@code env}, the network
+     * only with {@code network}, and the read-only system.
+     */
+    private List<String> sandboxed(int uid, boolean network, Map<String, String> env) {
+        List<String> c = new ArrayList<>();
+        if (uid >= 0) {
+            c.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all", "--"));
+        }
+        c.addAll(List.of(settings.bwrap().toString(), "--unshare-all", "--die-with-parent", "--new-session",
+                "--uid", "1000", "--gid", "1000", "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
+                "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin"));
+        env.forEach((k, v) -> c.addAll(List.of("--setenv", k, v)));
+        if (network) {
+            c.add("--share-net");
+        }
+        systemView(c);
         return c;
     }
 
