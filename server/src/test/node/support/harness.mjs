@@ -34,7 +34,8 @@ export function delay(ms) {
 export async function startWorker() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-worker-test-'));
   const socketPath = path.join(dir, 'worker.sock');
-  const child = spawn(process.execPath, [WORKER_PATH], {
+  // The flags the host starts workers with (Sandbox.java).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--experimental-vm-modules', WORKER_PATH], {
     env: { TENANTRY_SOCKET: socketPath, TMPDIR: dir, PATH: process.env.PATH, HOST_ONLY_SECRET: 'host' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

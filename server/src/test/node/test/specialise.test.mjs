@@ -103,6 +103,30 @@ test('syntax errors answer 422 with message and location, and are logged', async
   for (const l of stackLines) assert.ok(!l.line.includes(worker.dir), l.line);
 });
 
+test('ES modules load alike from memory (built-in imports only) and through Node\'s loader', async () => {
+  const inMemory = "import { createHash } from 'node:crypto';\nimport path from 'path';\n"
+    + 'const started = await Promise.resolve(path.basename(import.meta.filename));\n'
+    + "export default { fetch() { return new Response([createHash('sha1').update('x').digest('hex').slice(0, 6), started, import.meta.url.startsWith('file:///'), path.basename(import.meta.dirname)].join(' ')); } };\n";
+  const viaLoader = "import { tail } from './tail.mjs';\nexport default { fetch() { return new Response('loader ' + tail + ' ' + path().slice(-9)); } };\n"
+    + "function path() { return new URL(import.meta.url).pathname; }\n";
+  const dynamic = "export default { async fetch() { const { sep } = await import('node:path'); return new Response('dynamic ' + sep); } };\n";
+  const res = await worker.specialise([
+    fnSpec('esm-memory', { 'index.mjs': inMemory }),
+    fnSpec('esm-loader', { 'index.mjs': viaLoader, 'tail.mjs': "export const tail = 'tail';\n" }),
+    fnSpec('esm-dynamic', { 'index.mjs': dynamic }),
+  ]);
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await worker.invoke('esm-memory')).text, '11f6ad index.mjs true v1');
+  assert.equal((await worker.invoke('esm-loader')).text, 'loader tail index.mjs');
+  assert.equal((await worker.invoke('esm-dynamic')).text, 'dynamic /');
+});
+
+test('an ES module that throws at load time answers 422 with its location, from memory too', async () => {
+  const res = await worker.specialise([fnSpec('esm-throws', { 'index.mjs': "import 'node:os';\nconst x = 1;\nthrow new Error('esm init failed');\n" })]);
+  assert.equal(res.status, 422);
+  assert.deepEqual(res.json().errors, [{ name: 'esm-throws', version: 1, message: 'esm init failed (index.mjs:3:7)' }]);
+});
+
 test('a throw at import time answers 422 with its location', async () => {
   const res = await worker.specialise([fnSpec('init-throws', { 'index.js': 'const x = 1;\nthrow new Error("init failed");\n' })]);
   assert.equal(res.status, 422);

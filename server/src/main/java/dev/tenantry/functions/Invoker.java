@@ -10,12 +10,15 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientConnection;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.util.Map;
@@ -43,6 +46,8 @@ public final class Invoker implements AutoCloseable {
     private final InvokerSettings settings;
     private final Map<String, TenantWorkers> tenants = new ConcurrentHashMap<>();
     private final Map<String, TenantWorkers.Slot> byWorker = new ConcurrentHashMap<>();
+    private final Map<String, WorkerConnections> connections = new ConcurrentHashMap<>();
+    private final HttpClientAgent agent;
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong specialisations = new AtomicLong();
     private final AtomicLong timeouts = new AtomicLong();
@@ -57,6 +62,26 @@ public final class Invoker implements AutoCloseable {
         this.settings = settings;
         this.reaper = vertx.setPeriodic(Math.max(1_000, Math.min(30_000, settings.idleTimeout().toMillis() / 4)), id -> reap());
         this.prefetcher = new Prefetcher(code);
+        this.agent = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false)
+                .setMaxHeaderSize(64 * 1024));
+        pool.onPooled(worker -> connections(worker, true));
+    }
+
+    /** The host's connections to {@code worker}; opened ahead (one) when {@code prime}. */
+    private WorkerConnections connections(Worker worker, boolean prime) {
+        WorkerConnections[] created = new WorkerConnections[1];
+        WorkerConnections c = connections.computeIfAbsent(worker.id(), id -> created[0] = new WorkerConnections(agent,
+                new HttpConnectOptions().setServer(WorkerProtocol.address(worker)).setHost("worker"), settings.workerConcurrency()));
+        if (created[0] != null) {
+            worker.onDeath(reason -> {
+                connections.remove(worker.id());
+                c.close();
+            });
+            if (prime) {
+                c.prime();
+            }
+        }
+        return c;
     }
 
 
@@ -90,9 +115,9 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * Serves {@code req} with {@code function} of {@code tenant}; {@code done} gets the status the
-     * caller saw. {@code client} is the calling event loop's HTTP client.
+     * caller saw.
      */
-    public void invoke(HttpClient client, TenantContext tenant, String function, HttpServerRequest req, IntConsumer done) {
+    public void invoke(TenantContext tenant, String function, HttpServerRequest req, IntConsumer done) {
         Integer version = tenant.functions().get(function);
         if (version == null) {
             done.accept(Replies.send(req, 404, "function-not-found", "Function not found",
@@ -101,7 +126,7 @@ public final class Invoker implements AutoCloseable {
         }
         invocations.incrementAndGet();
         TenantWorkers workers = tenants.computeIfAbsent(tenant.id(), TenantWorkers::new);
-        Call call = new Call(client, tenant, function, version, req, workers, done);
+        Call call = new Call(tenant, function, version, req, workers, done);
         call.enter(false);
     }
 
@@ -110,7 +135,6 @@ public final class Invoker implements AutoCloseable {
      * waits for a place under the plan's concurrency, it is its own turn callback.
      */
     private final class Call implements Consumer<Boolean> {
-        final HttpClient client;
         final TenantContext tenant;
         final String function;
         final int version;
@@ -123,10 +147,12 @@ public final class Invoker implements AutoCloseable {
         TenantWorkers.Slot slot;
         long timer = -1;
         HttpClientRequest exchange;
+        /** The connection the current exchange with the worker runs on. */
+        HttpClientConnection connection;
+        Future<Void> requestSent;
 
-        Call(HttpClient client, TenantContext tenant, String function, int version, HttpServerRequest req,
+        Call(TenantContext tenant, String function, int version, HttpServerRequest req,
              TenantWorkers workers, IntConsumer done) {
-            this.client = client;
             this.tenant = tenant;
             this.function = function;
             this.version = version;
@@ -196,7 +222,7 @@ public final class Invoker implements AutoCloseable {
                     return;
                 }
                 Worker worker = taken.result();
-                slot = workers.started(worker);
+                slot = workers.started(worker, connections(worker, false));
                 slot.memoryMb = pool.sandbox().settings().poolLimits().memoryMb();
                 byWorker.put(worker.id(), slot);
                 TenantWorkers.Slot mine = slot;
@@ -239,19 +265,17 @@ public final class Invoker implements AutoCloseable {
             CodeSource.Prepared cached = code.cached(tenant.id(), function, version);
             Future<CodeSource.Prepared> ready = cached != null ? Future.succeededFuture(cached)
                     : vertx.executeBlocking(() -> code.prepare(tenant.id(), function, version), false);
-            return ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared)).compose(prepared -> client.request(new RequestOptions().setServer(WorkerProtocol.address(s.worker)).setHost("worker")
-                            .setMethod(HttpMethod.POST).setURI("/specialise").putHeader(HttpHeaders.CONTENT_TYPE, "application/json"))
-                    .compose(r -> r.send(CodeSource.message(tenant.id(), tenant.slug(), prepared)))
-                    .compose(res -> res.body().compose(body -> {
-                        if (res.statusCode() == 200) {
-                            String contract = WorkerProtocol.contract(body);
-                            TenantWorkers.Loaded loaded = new TenantWorkers.Loaded(function, version,
-                                    prepared.loaded().timeoutMs(), prepared.loaded().memoryMb(), contract);
-                            s.loaded.put(function, loaded);
-                            return Future.succeededFuture(loaded);
-                        }
-                        return Future.failedFuture(new FunctionException("load: " + WorkerProtocol.loadError(res.statusCode(), body)));
-                    })));
+            return ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared))
+                    .compose(prepared -> post(s.connections, "/specialise", CodeSource.message(tenant.id(), tenant.slug(), prepared))
+                            .compose(answer -> {
+                                if (answer.status() != 200) {
+                                    return Future.failedFuture(new FunctionException("load: " + WorkerProtocol.loadError(answer.status(), answer.body())));
+                                }
+                                TenantWorkers.Loaded loaded = new TenantWorkers.Loaded(function, version, prepared.loaded().timeoutMs(),
+                                        prepared.loaded().memoryMb(), WorkerProtocol.contract(answer.body()));
+                                s.loaded.put(function, loaded);
+                                return Future.succeededFuture(loaded);
+                            }));
         }
 
         /**
@@ -283,13 +307,16 @@ public final class Invoker implements AutoCloseable {
             boolean chunked = req.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
             boolean hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
             long deadline = System.currentTimeMillis() + loaded.timeoutMs();
-            RequestOptions options = new RequestOptions().setServer(WorkerProtocol.address(slot.worker)).setMethod(req.method())
-                    .setURI("/invoke/" + function).setHeaders(headers(deadline));
+            RequestOptions options = new RequestOptions().setMethod(req.method()).setURI("/invoke/" + function)
+                    .setHeaders(headers(deadline));
             if (contentLength != null && !chunked) {
                 options.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
             }
             timer = vertx.setTimer(loaded.timeoutMs(), t -> timedOut(loaded));
-            client.request(options).onComplete(connected -> {
+            slot.connections.acquire().compose(c -> {
+                connection = c;
+                return c.request(options);
+            }).onComplete(connected -> {
                 if (connected.failed()) {
                     workerFailed(connected.cause());
                     return;
@@ -298,7 +325,8 @@ public final class Invoker implements AutoCloseable {
                 if (chunked) {
                     exchange.setChunked(true);
                 }
-                (hasBody ? exchange.send(req) : exchange.send()).onComplete(answered -> {
+                requestSent = hasBody ? req.pipeTo(exchange) : exchange.end();
+                exchange.response().onComplete(answered -> {
                     if (answered.failed()) {
                         workerFailed(answered.cause());
                         return;
@@ -334,6 +362,7 @@ public final class Invoker implements AutoCloseable {
             String error = res.getHeader("x-tenantry-error");
             if (error != null) {
                 res.body().onComplete(body -> {
+                    endExchange(body.succeeded());
                     if ("not-loaded".equals(error) && !retried) { // the worker lost it (restarted bootstrap): load again once
                         slot.loaded.remove(function);
                         cancelTimer();
@@ -376,6 +405,7 @@ public final class Invoker implements AutoCloseable {
                         return;
                     }
                     out.end(body.result());
+                    endExchange(true);
                     finish(status);
                 });
                 return;
@@ -389,8 +419,26 @@ public final class Invoker implements AutoCloseable {
                     finish(502);
                     return;
                 }
+                endExchange(true);
                 finish(status);
             });
+        }
+
+        /**
+         * The exchange with the worker is over: its connection serves the next one when the
+         * exchange ended cleanly (the request sent whole, the answer read whole), else it is closed.
+         */
+        void endExchange(boolean clean) {
+            HttpClientConnection c = connection;
+            if (c == null) {
+                return;
+            }
+            connection = null;
+            if (clean && requestSent != null && requestSent.succeeded()) {
+                slot.connections.release(c);
+            } else {
+                c.close();
+            }
         }
 
         void timedOut(TenantWorkers.Loaded loaded) {
@@ -433,6 +481,7 @@ public final class Invoker implements AutoCloseable {
                 return;
             }
             cancelTimer();
+            endExchange(false);
             if (slot != null) {
                 workers.leave(slot);
             }
@@ -444,6 +493,24 @@ public final class Invoker implements AutoCloseable {
                 done.accept(status);
             }
         }
+    }
+
+    /** A whole answer of the worker's own protocol. */
+    private record Answer(int status, Buffer body) {}
+
+    /** A JSON POST of the worker's own protocol, on one of its connections (kept for the next exchange when it ends cleanly). */
+    private static Future<Answer> post(WorkerConnections connections, String uri, Buffer json) {
+        return connections.acquire().compose(connection -> connection.request(new RequestOptions().setHost("worker")
+                        .setMethod(HttpMethod.POST).setURI(uri).putHeader(HttpHeaders.CONTENT_TYPE, "application/json"))
+                .compose(request -> request.send(json))
+                .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body)))
+                .andThen(answered -> {
+                    if (answered.succeeded()) {
+                        connections.release(connection);
+                    } else {
+                        connection.close();
+                    }
+                }));
     }
 
     /** Kills a worker off the event loop and forgets it; the tenant's next request gets a fresh one. */

@@ -27,6 +27,7 @@ final class TenantWorkers {
     /** A worker as this tenant uses it: which function versions it has loaded, how busy it is. */
     static final class Slot {
         final Worker worker;
+        final WorkerConnections connections;
         final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
         final Map<String, io.vertx.core.Future<Loaded>> loading = new ConcurrentHashMap<>();
         int inFlight;
@@ -36,8 +37,9 @@ final class TenantWorkers {
         /** The largest memory any loaded function asked for (0 before the first). */
         volatile int loadedMemoryMb;
 
-        Slot(Worker worker) {
+        Slot(Worker worker, WorkerConnections connections) {
             this.worker = worker;
+            this.connections = connections;
         }
     }
 
@@ -111,9 +113,9 @@ final class TenantWorkers {
     }
 
     /** A worker started for an {@link Entry.Start}: it joins the tenant with the request on it. */
-    synchronized Slot started(Worker worker) {
+    synchronized Slot started(Worker worker, WorkerConnections connections) {
         starting--;
-        Slot slot = new Slot(worker);
+        Slot slot = new Slot(worker, connections);
         slot.inFlight = 1;
         slots.add(slot);
         return slot;

@@ -220,7 +220,7 @@ final class GatewayVerticle extends VerticleBase {
             return;
         }
         Answers.rateLimitHeaders(req.response().headers(), verdict);
-        shared.functions.invoker().get().invoke(client, state.context, name, req,
+        shared.functions.invoker().get().invoke(state.context, name, req,
                 status -> state.meters.record(status, System.nanoTime() - started, req.bytesRead(), req.response().bytesWritten()));
     }
 

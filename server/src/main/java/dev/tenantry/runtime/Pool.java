@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,7 @@ public final class Pool implements AutoCloseable {
     private final Thread refiller;
     private volatile boolean closed;
     private volatile long lastTakeNanos;
+    private volatile Consumer<Worker> onPooled = w -> { };
     /**
      * A refill waits this long after the last take: starting a worker (Node, bootstrap, warm-up)
      * costs a few hundred milliseconds of CPU, which on a small machine would otherwise compete
@@ -55,6 +57,16 @@ public final class Pool implements AutoCloseable {
 
     public Stats stats() {
         return new Stats(isolated.size(), egress.size(), fromPool.get(), direct.get(), launchFailures.get());
+    }
+
+    /**
+     * {@code listener} hears of every worker that enters the pool from now on, and of those idle in
+     * it already: its user may prepare for taking it (the invoker opens a connection to it).
+     */
+    public void onPooled(Consumer<Worker> listener) {
+        onPooled = listener;
+        isolated.forEach(listener);
+        egress.forEach(listener);
     }
 
     public Sandbox sandbox() {
@@ -122,7 +134,9 @@ public final class Pool implements AutoCloseable {
             }
             for (Worker w : started) {
                 try {
-                    deque.addLast(w.ready().get(sandbox.settings().startTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS));
+                    Worker ready = w.ready().get(sandbox.settings().startTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                    onPooled.accept(ready);
+                    deque.addLast(ready);
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                     w.kill("failed to start");
                     throw new SandboxException("pool worker failed to start: " + e.getCause(), e);

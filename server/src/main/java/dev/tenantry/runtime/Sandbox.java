@@ -161,7 +161,7 @@ public final class Sandbox {
                 "--ro-bind", settings.moduleDir().toString(), MODULES,
                 "--bind", dir.toString(), SOCKET_DIR,
                 "--proc", "/proc", "--dev", "/dev", "--size", Long.toString(64L << 20), "--tmpfs", "/tmp",
-                "--chdir", "/tmp", "--", settings.node().toString(), "--max-semi-space-size=2",
+                "--chdir", "/tmp", "--", settings.node().toString(), "--max-semi-space-size=2", "--experimental-vm-modules",
                 BOOTSTRAP + "/worker.js"));
         return c;
     }

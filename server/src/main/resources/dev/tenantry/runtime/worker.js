@@ -10,7 +10,8 @@ const path = require('node:path');
 const util = require('node:util');
 const { randomUUID } = require('node:crypto');
 const { execFile } = require('node:child_process');
-const { createRequire } = require('node:module');
+const { createRequire, isBuiltin } = require('node:module');
+const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 const { AsyncLocalStorage } = require('node:async_hooks');
 
@@ -23,7 +24,6 @@ let functionRoot = FN_ROOT;
 
 const MAX_LINE_BYTES = 8192;
 const TRUNCATION_MARKER = '…[truncated]';
-const KEEP_ALIVE_MS = 10 * 60 * 1000;
 const NO_HANDLER = 'no handler: export default { fetch } or exports.handler';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const MODULE_NAME_RE = /^(?:@[\w-][\w.-]*\/)?[\w-][\w.-]*$/;
@@ -190,11 +190,23 @@ const envTarget = Object.create({
 });
 
 function installProcessHooks() {
+  silenceVmModulesWarning();
   process.env = new Proxy(envTarget, envHandler);
   process.stdout.write = captureWrites('stdout', 'out');
   process.stderr.write = captureWrites('stderr', 'err');
   process.on('uncaughtException', (err) => reportStray(err, 'Uncaught exception: ', true));
   process.on('unhandledRejection', (reason) => reportStray(reason, 'Unhandled rejection: ', false));
+}
+
+// The host starts Node with --experimental-vm-modules for importEsmInMemory; Node's one-time notice
+// about it would otherwise reach the host as a line of output from every worker.
+function silenceVmModulesWarning() {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function filteredEmitWarning(warning, ...rest) {
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+    if (type === 'ExperimentalWarning' && String(warning).startsWith('VM Modules')) return;
+    return emitWarning.call(process, warning, ...rest);
+  };
 }
 
 function reportStray(err, prefix, abortInvocation) {
@@ -366,7 +378,7 @@ async function loadFunction(spec) {
   const scope = { fn: fn.name, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
   const file = path.join(dir, spec.entry);
   try {
-    const exported = await als.run(scope, esm ? importEsm : requireCjs, file, dir, reload);
+    const exported = await als.run(scope, esm ? importEsm : requireCjs, file, dir, reload, spec.files[spec.entry]);
     bindContract(fn, exported, esm);
     return { record: fn };
   } catch (err) {
@@ -429,10 +441,56 @@ function pinModuleFormat(dir, spec) {
   return esm;
 }
 
-function importEsm(file, _dir, reload) {
+async function importEsm(file, _dir, reload, source) {
+  const inMemory = await importEsmInMemory(file, Buffer.from(source, 'base64').toString());
+  if (inMemory !== null) return inMemory;
   // ESM modules are cached by URL for the life of the process: a query makes a reload fresh.
   const url = pathToFileURL(file).href + (reload ? `?reload=${++reloadCounter}` : '');
   return import(url);
+}
+
+// An entry module whose only static imports are Node's built-ins (the usual webhook: one file using
+// fetch, Response and node:crypto) is compiled from the deployed source, which is in memory already:
+// Node's loader would read the file back through four thread-pool round trips, each a wake-up of
+// another thread, which on a busy machine is most of a cold start. Anything that needs Node's own
+// resolution (packages, the function's other files, import(), import.meta.resolve) or that does not
+// compile goes through Node's loader, which also words syntax errors as users know them.
+const NEEDS_LOADER_RE = /\bimport\s*\(|import\.meta\.resolve/;
+const builtinModules = new Map();
+
+async function importEsmInMemory(file, source) {
+  if (typeof vm.SourceTextModule !== 'function' || NEEDS_LOADER_RE.test(source)) return null;
+  const url = pathToFileURL(file).href;
+  let module;
+  try {
+    module = new vm.SourceTextModule(source, {
+      identifier: url,
+      initializeImportMeta(meta) {
+        meta.url = url;
+        meta.filename = file;
+        meta.dirname = path.dirname(file);
+      },
+    });
+  } catch {
+    return null;
+  }
+  if (!module.dependencySpecifiers.every((specifier) => isBuiltin(specifier))) return null;
+  await module.link(builtinModule);
+  await module.evaluate();
+  return module.namespace;
+}
+
+async function builtinModule(specifier) {
+  let module = builtinModules.get(specifier);
+  if (module === undefined) {
+    const namespace = await import(specifier);
+    const names = Object.keys(namespace);
+    module = new vm.SyntheticModule(names, function exportAll() {
+      for (const name of names) this.setExport(name, namespace[name]);
+    }, { identifier: specifier });
+    builtinModules.set(specifier, module);
+  }
+  return module;
 }
 
 function requireCjs(file, dir, reload) {
@@ -1021,9 +1079,11 @@ function start() {
     if (err.code !== 'ENOENT') throw err;
   }
   const server = http.createServer({ maxHeaderSize: 64 * 1024 }, onRequest);
-  server.keepAliveTimeout = KEEP_ALIVE_MS;
-  server.headersTimeout = KEEP_ALIVE_MS + 1000;
-  // Deadlines are enforced by the host (it kills the worker); a long streamed answer must not be cut here.
+  // The host is this server's only client: it opens connections ahead of need and keeps idle ones
+  // (so none may time out here), and it enforces deadlines itself (it kills the worker), so a long
+  // streamed answer must not be cut here either.
+  server.keepAliveTimeout = 0;
+  server.headersTimeout = 0;
   server.requestTimeout = 0;
   server.on('error', (err) => {
     workerError('server error: ' + err.message);
@@ -1045,23 +1105,27 @@ function start() {
 // their files are gone before "ready".
 
 const WARM_UP_CALLS = 30;
+const WARM_UP_LOADS = 2;
 const WARM_UP_SOURCES = {
+  'warm-up-loader': ['index.mjs', "import { createHash } from 'node:crypto'; const later = () => import('node:path'); export default { async fetch(request) { return new Response(createHash('sha1').update(request.url).digest('hex') + typeof later); } };"],
   'warm-up-fetch': ['index.mjs', "export default { async fetch(request, env) { const body = request.method === 'POST' ? await request.json() : null; return Response.json({ ok: true, body, q: new URL(request.url).searchParams.get('q') }, { headers: { 'x-warm': '1' } }); } };"],
   'warm-up-lambda': ['index.js', "exports.handler = async (event, context) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, cookies: ['w=1'], body: 'ok ' + (event.body || '') + context.getRemainingTimeInMillis() });"],
 };
 
 async function warmUp() {
-  tenant = { id: '', slug: 'warm-up' };
   functionRoot = WARM_UP_ROOT;
   const names = Object.keys(WARM_UP_SOURCES);
   try {
-    const specs = names.map((name) => {
-      const [entry, source] = WARM_UP_SOURCES[name];
-      return { name, version: 1, entry, files: { [entry]: Buffer.from(source).toString('base64') }, modules: {},
-               env: { WARM: '1' }, secrets: {}, timeoutMs: 5000, memoryMb: 128 };
-    });
-    const { errors } = await loadAll(specs);
-    if (errors.length > 0) throw new Error(errors.map((e) => e.message).join('; '));
+    // Loaded through this server's own /specialise, as the host does, so that its path is compiled too.
+    for (let version = 1; version <= WARM_UP_LOADS; version++) {
+      const specs = names.map((name) => {
+        const [entry, source] = WARM_UP_SOURCES[name];
+        return { name, version, entry, files: { [entry]: Buffer.from(source).toString('base64') }, modules: {},
+                 env: { WARM: '1' }, secrets: {}, timeoutMs: 5000, memoryMb: 128 };
+      });
+      const answer = await selfRequest('POST', '/specialise', JSON.stringify({ tenant: { id: 'warm-up', slug: 'warm-up' }, functions: specs }));
+      if (answer.status !== 200) throw new Error(`/specialise answered ${answer.status}: ${answer.body}`);
+    }
     for (let i = 0; i < WARM_UP_CALLS; i++) {
       for (const name of names) {
         await selfCall(name, i % 2 === 0 ? 'GET' : 'POST', i % 2 === 0 ? null : '{"n":' + i + '}');
@@ -1073,6 +1137,19 @@ async function warmUp() {
     functionRoot = FN_ROOT;
     tenant = null;
   }
+}
+
+function selfRequest(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const headers = { host: 'warm-up.localhost', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = http.request({ socketPath: SOCKET_PATH, method, path, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function selfCall(name, method, body) {
