@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -125,6 +126,41 @@ test('an ES module that throws at load time answers 422 with its location, from 
   const res = await worker.specialise([fnSpec('esm-throws', { 'index.mjs': "import 'node:os';\nconst x = 1;\nthrow new Error('esm init failed');\n" })]);
   assert.equal(res.status, 422);
   assert.deepEqual(res.json().errors, [{ name: 'esm-throws', version: 1, message: 'esm init failed (index.mjs:3:7)' }]);
+});
+
+// The host sends a tenant's first request right behind the load, on the same connection.
+function pipelined(socketPath, requests) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath, () => socket.write(requests.join(''))); // the last asks to close
+    let text = '';
+    socket.on('data', (chunk) => { text += chunk; });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+function specialiseRequest(specs) {
+  const body = JSON.stringify({ tenant: TENANT, functions: specs });
+  return `POST /specialise HTTP/1.1\r\nhost: worker\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+test('a request sent right behind its function\'s load waits for the load, and hears of a failed one', async () => {
+  const invoke = (name) => `GET /invoke/${name} HTTP/1.1\r\nhost: worker\r\nconnection: close\r\n\r\n`;
+  const v1 = await worker.specialise([fnSpec('behind', { 'index.mjs': "export default { fetch() { return new Response('behind v1'); } };\n" })]);
+  assert.equal(v1.status, 200, v1.text);
+  const good = await pipelined(worker.socketPath, [
+    specialiseRequest([fnSpec('behind', { 'index.mjs': "export default { fetch() { return new Response('behind v2'); } };\n" }, { version: 2 })]),
+    invoke('behind@2'),
+  ]);
+  assert.match(good, /^HTTP\/1.1 200 OK[\s\S]*"loaded":\[\{"name":"behind","version":2[\s\S]*HTTP\/1.1 200 OK[\s\S]*behind v2$/);
+
+  const bad = await pipelined(worker.socketPath, [
+    specialiseRequest([fnSpec('behind-broken', { 'index.mjs': 'export default {\n' })]),
+    invoke('behind-broken@1'),
+  ]);
+  assert.match(bad, /^HTTP\/1.1 422 [\s\S]*HTTP\/1.1 404 [\s\S]*x-tenantry-error: not-loaded/);
+  assert.equal((await worker.invoke('behind')).text, 'behind v2');
+  assert.equal((await worker.request({ path: '/invoke/behind@1' })).status, 404); // an older version is gone
 });
 
 test('a throw at import time answers 422 with its location', async () => {

@@ -92,7 +92,7 @@ final class CodeSource {
             }
         });
         long bytes = code.files().values().stream().mapToLong(String::length).sum() + 1_024;
-        return new Prepared(new TenantWorkers.Loaded(name, version, v.timeoutMs(), v.memoryMb(), ""), fn, bytes);
+        return new Prepared(new TenantWorkers.Loaded(name, version, v.timeoutMs(), v.memoryMb()), fn, bytes);
     }
 
     /** The specialise message for one version. */

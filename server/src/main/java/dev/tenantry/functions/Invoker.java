@@ -62,7 +62,8 @@ public final class Invoker implements AutoCloseable {
         this.settings = settings;
         this.reaper = vertx.setPeriodic(Math.max(1_000, Math.min(30_000, settings.idleTimeout().toMillis() / 4)), id -> reap());
         this.prefetcher = new Prefetcher(code);
-        this.agent = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false)
+        // Pipelining only ever carries a request right behind its function's load (see Call.loadThenSend).
+        this.agent = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(true).setDecompressionSupported(false)
                 .setMaxHeaderSize(64 * 1024));
         pool.onPooled(worker -> connections(worker, true));
     }
@@ -150,6 +151,8 @@ public final class Invoker implements AutoCloseable {
         /** The connection the current exchange with the worker runs on. */
         HttpClientConnection connection;
         Future<Void> requestSent;
+        /** The load this request was sent right behind, if it was. */
+        Future<TenantWorkers.Loaded> loading;
 
         Call(TenantContext tenant, String function, int version, HttpServerRequest req,
              TenantWorkers workers, IntConsumer done) {
@@ -237,45 +240,87 @@ public final class Invoker implements AutoCloseable {
         void ready() {
             TenantWorkers.Loaded loaded = slot.loaded.get(function);
             if (loaded != null && loaded.version() == version) {
-                send(loaded, false);
+                send(loaded, false, null);
                 return;
             }
-            load().onComplete(l -> {
-                if (l.failed()) {
-                    String message = l.cause().getMessage();
-                    finish(message != null && message.startsWith("load: ")
-                            ? Replies.send(req, 502, "function-load-failed", "The function failed to load", message.substring(6))
-                            : Replies.send(req, 503, "no-worker", "Function unavailable", "the function's worker is not available; try again"));
-                    return;
-                }
-                send(l.result(), false);
-            });
+            load(false);
         }
 
-        /** Loads the version into this slot's worker once, however many requests ask at the same time. */
-        Future<TenantWorkers.Loaded> load() {
+        /**
+         * Loads the version into the slot's worker once, however many requests ask at the same
+         * time: the first sends itself right behind its load, the others follow once it is in.
+         */
+        void load(boolean retried) {
+            loading = null;
             String key = function + "@" + version;
             TenantWorkers.Slot s = slot;
-            return s.loading.computeIfAbsent(key, k -> specialise(s).andThen(r -> s.loading.remove(k)));
+            Promise<TenantWorkers.Loaded> mine = Promise.promise();
+            Future<TenantWorkers.Loaded> theirs = s.loading.putIfAbsent(key, mine.future());
+            if (theirs != null) {
+                theirs.onComplete(l -> {
+                    if (l.failed()) {
+                        finish(loadFailed(l.cause()));
+                    } else {
+                        send(l.result(), retried, null);
+                    }
+                });
+                return;
+            }
+            mine.future().onComplete(l -> s.loading.remove(key, mine.future()));
+            loadThenSend(s, mine, retried);
         }
 
-        Future<TenantWorkers.Loaded> specialise(TenantWorkers.Slot s) {
+        /**
+         * Sends the version's code to the worker and this request right behind it on the same
+         * connection (HTTP/1.1 pipelining; the worker holds a request for a function that is being
+         * loaded until the load is over), so that a cold start costs one round trip, not two.
+         */
+        void loadThenSend(TenantWorkers.Slot s, Promise<TenantWorkers.Loaded> loaded, boolean retried) {
             specialisations.incrementAndGet();
             // A prepared (prefetched) version goes out without leaving the event loop.
             CodeSource.Prepared cached = code.cached(tenant.id(), function, version);
             Future<CodeSource.Prepared> ready = cached != null ? Future.succeededFuture(cached)
                     : vertx.executeBlocking(() -> code.prepare(tenant.id(), function, version), false);
-            return ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared))
-                    .compose(prepared -> post(s.connections, "/specialise", CodeSource.message(tenant.id(), tenant.slug(), prepared))
-                            .compose(answer -> {
-                                if (answer.status() != 200) {
-                                    return Future.failedFuture(new FunctionException("load: " + WorkerProtocol.loadError(answer.status(), answer.body())));
+            ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared)).onComplete(p -> {
+                if (p.failed()) {
+                    loaded.fail(p.cause());
+                    finish(loadFailed(p.cause()));
+                    return;
+                }
+                CodeSource.Prepared prepared = p.result();
+                TenantWorkers.Loaded version = prepared.loaded();
+                s.connections.acquire().compose(c -> {
+                    connection = c;
+                    return c.request(WorkerProtocol.post("/specialise"));
+                }).onComplete(opened -> {
+                    if (opened.failed()) {
+                        loaded.fail(opened.cause());
+                        workerFailed(opened.cause());
+                        return;
+                    }
+                    opened.result().send(CodeSource.message(tenant.id(), tenant.slug(), prepared))
+                            .compose(res -> res.body().map(body -> new Answer(res.statusCode(), body)))
+                            .onComplete(answer -> {
+                                if (answer.succeeded() && answer.result().status() == 200) {
+                                    s.loaded.put(function, version);
+                                    loaded.complete(version);
+                                } else {
+                                    loaded.fail(answer.failed() ? answer.cause() : new FunctionException(
+                                            "load: " + WorkerProtocol.loadError(answer.result().status(), answer.result().body())));
                                 }
-                                TenantWorkers.Loaded loaded = new TenantWorkers.Loaded(function, version, prepared.loaded().timeoutMs(),
-                                        prepared.loaded().memoryMb(), WorkerProtocol.contract(answer.body()));
-                                s.loaded.put(function, loaded);
-                                return Future.succeededFuture(loaded);
-                            }));
+                            });
+                    loading = loaded.future();
+                    send(version, retried, connection);
+                });
+            });
+        }
+
+        /** What the caller hears when the version could not be loaded. */
+        int loadFailed(Throwable cause) {
+            String message = cause.getMessage();
+            return message != null && message.startsWith("load: ")
+                    ? Replies.send(req, 502, "function-load-failed", "The function failed to load", message.substring(6))
+                    : Replies.send(req, 503, "no-worker", "Function unavailable", "the function's worker is not available; try again");
         }
 
         /**
@@ -298,7 +343,8 @@ public final class Invoker implements AutoCloseable {
             return raise ? applied : Future.succeededFuture();
         }
 
-        void send(TenantWorkers.Loaded loaded, boolean retried) {
+        /** Sends the request to the worker, on {@code behindLoad} when it follows its own load there. */
+        void send(TenantWorkers.Loaded loaded, boolean retried, HttpClientConnection behindLoad) {
             if (req.response().closed()) {
                 finish(499);
                 return;
@@ -307,13 +353,14 @@ public final class Invoker implements AutoCloseable {
             boolean chunked = req.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
             boolean hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
             long deadline = System.currentTimeMillis() + loaded.timeoutMs();
-            RequestOptions options = new RequestOptions().setMethod(req.method()).setURI("/invoke/" + function)
+            RequestOptions options = new RequestOptions().setMethod(req.method()).setURI("/invoke/" + function + "@" + loaded.version())
                     .setHeaders(headers(deadline));
             if (contentLength != null && !chunked) {
                 options.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
             }
             timer = vertx.setTimer(loaded.timeoutMs(), t -> timedOut(loaded));
-            slot.connections.acquire().compose(c -> {
+            Future<HttpClientConnection> on = behindLoad != null ? Future.succeededFuture(behindLoad) : slot.connections.acquire();
+            on.compose(c -> {
                 connection = c;
                 return c.request(options);
             }).onComplete(connected -> {
@@ -363,20 +410,24 @@ public final class Invoker implements AutoCloseable {
             if (error != null) {
                 res.body().onComplete(body -> {
                     endExchange(body.succeeded());
-                    if ("not-loaded".equals(error) && !retried) { // the worker lost it (restarted bootstrap): load again once
-                        slot.loaded.remove(function);
-                        cancelTimer();
-                        load().onComplete(l -> {
-                            if (l.succeeded()) {
-                                send(l.result(), true);
-                            } else {
-                                finish(Replies.send(req, 502, "function-load-failed", "The function failed to load", l.cause().getMessage()));
-                            }
-                        });
+                    if (!"not-loaded".equals(error)) {
+                        finish(Replies.send(req, 502, "function-error", "The function failed",
+                                "the function threw: " + WorkerProtocol.message(body.succeeded() ? body.result() : Buffer.buffer())));
                         return;
                     }
-                    finish(Replies.send(req, 502, "function-error", "The function failed",
-                            "the function threw: " + WorkerProtocol.message(body.succeeded() ? body.result() : Buffer.buffer())));
+                    // Sent behind a load that failed; or the worker lost the function (a restarted bootstrap): load again once.
+                    (loading == null ? Future.<TenantWorkers.Loaded>succeededFuture() : loading).onComplete(l -> {
+                        if (l.failed()) {
+                            finish(loadFailed(l.cause()));
+                        } else if (retried) {
+                            finish(Replies.send(req, 502, "function-load-failed", "The function failed to load",
+                                    "the function's worker could not keep it loaded"));
+                        } else {
+                            slot.loaded.remove(function);
+                            cancelTimer();
+                            load(true);
+                        }
+                    });
                 });
                 return;
             }
@@ -497,21 +548,6 @@ public final class Invoker implements AutoCloseable {
 
     /** A whole answer of the worker's own protocol. */
     private record Answer(int status, Buffer body) {}
-
-    /** A JSON POST of the worker's own protocol, on one of its connections (kept for the next exchange when it ends cleanly). */
-    private static Future<Answer> post(WorkerConnections connections, String uri, Buffer json) {
-        return connections.acquire().compose(connection -> connection.request(new RequestOptions().setHost("worker")
-                        .setMethod(HttpMethod.POST).setURI(uri).putHeader(HttpHeaders.CONTENT_TYPE, "application/json"))
-                .compose(request -> request.send(json))
-                .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body)))
-                .andThen(answered -> {
-                    if (answered.succeeded()) {
-                        connections.release(connection);
-                    } else {
-                        connection.close();
-                    }
-                }));
-    }
 
     /** Kills a worker off the event loop and forgets it; the tenant's next request gets a fresh one. */
     private void replace(Worker worker, String reason) {

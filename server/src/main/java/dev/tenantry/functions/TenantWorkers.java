@@ -44,7 +44,7 @@ final class TenantWorkers {
     }
 
     /** A function version loaded in a worker, with the limits it runs under. */
-    record Loaded(String name, int version, int timeoutMs, int memoryMb, String contract) {}
+    record Loaded(String name, int version, int timeoutMs, int memoryMb) {}
 
     /** What {@link #enter} decided. */
     sealed interface Entry {

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tenantry.runtime.Worker;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.util.Set;
 import java.util.TreeSet;
@@ -32,13 +35,10 @@ final class WorkerProtocol {
         return SocketAddress.domainSocketAddress(worker.socket().toString());
     }
 
-    static String contract(Buffer body) {
-        try {
-            JsonNode loaded = JSON.readTree(body.getBytes()).path("loaded");
-            return loaded.isArray() && !loaded.isEmpty() ? loaded.get(0).path("contract").asText("") : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
+    /** A JSON POST of the worker's own protocol. */
+    static RequestOptions post(String uri) {
+        return new RequestOptions().setHost("worker").setMethod(HttpMethod.POST).setURI(uri)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     }
 
     static String loadError(int status, Buffer body) {

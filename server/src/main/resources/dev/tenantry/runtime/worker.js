@@ -270,8 +270,18 @@ function health(res) {
 // Specialise: bind the tenant, materialise and load functions.
 
 let specialiseQueue = Promise.resolve();
+// The /specialise calls in progress. The host sends a tenant's first request right behind the load
+// of its function, on the same connection: a request for a version that is not (yet) loaded waits
+// for them before it is refused.
+const specialising = new Set();
 
-async function specialise(req, res) {
+function specialise(req, res) {
+  const call = handleSpecialise(req, res);
+  specialising.add(call);
+  call.finally(() => specialising.delete(call));
+}
+
+async function handleSpecialise(req, res) {
   let body;
   try {
     body = JSON.parse((await readBody(req)).toString());
@@ -624,8 +634,15 @@ function invoke(req, res, url) {
       break;
     }
   }
-  const fn = functions.get(url.slice(8, end));
-  if (fn === undefined) {
+  // /invoke/<name>[@<version>][/<rest>]: the host names the version it expects.
+  const at = url.lastIndexOf('@', end);
+  const named = at > 8;
+  const fn = functions.get(url.slice(8, named ? at : end));
+  if (fn === undefined || (named && fn.version !== Number(url.slice(at + 1, end)))) {
+    if (specialising.size > 0) {
+      Promise.allSettled(specialising).then(() => invoke(req, res, url));
+      return;
+    }
     res.writeHead(404, NOT_LOADED_HEADERS);
     res.end(NOT_LOADED_BODY);
     return;
