@@ -68,23 +68,27 @@ public final class Invoker implements AutoCloseable {
         pool.onPooled(worker -> connections(worker, true));
     }
 
-    /** The host's connections to {@code worker}; opened ahead (one) when {@code prime}. */
+    /** The host's connections to {@code worker}; one is opened ahead when {@code prime}. */
     private WorkerConnections connections(Worker worker, boolean prime) {
-        WorkerConnections[] created = new WorkerConnections[1];
-        WorkerConnections c = connections.computeIfAbsent(worker.id(), id -> created[0] = new WorkerConnections(agent,
-                new HttpConnectOptions().setServer(WorkerProtocol.address(worker)).setHost("worker"), settings.workerConcurrency()));
-        if (created[0] != null) {
-            worker.onDeath(reason -> {
-                connections.remove(worker.id());
-                c.close();
-            });
-            if (prime) {
-                c.prime();
-            }
+        WorkerConnections known = connections.get(worker.id());
+        if (known != null) {
+            return known;
         }
-        return c;
+        WorkerConnections fresh = new WorkerConnections(agent,
+                new HttpConnectOptions().setServer(WorkerProtocol.address(worker)).setHost("worker"), settings.workerConcurrency());
+        WorkerConnections raced = connections.putIfAbsent(worker.id(), fresh);
+        if (raced != null) {
+            return raced;
+        }
+        worker.onDeath(reason -> {
+            connections.remove(worker.id());
+            fresh.close();
+        });
+        if (prime) {
+            fresh.prime();
+        }
+        return fresh;
     }
-
 
     /** An invoker over this pool; the parts come from {@link Functions}' wiring. */
     public static Invoker create(Vertx vertx, Pool pool, FunctionParts parts, InvokerSettings settings) {
@@ -152,7 +156,7 @@ public final class Invoker implements AutoCloseable {
         HttpClientConnection connection;
         Future<Void> requestSent;
         /** The load this request was sent right behind, if it was. */
-        Future<TenantWorkers.Loaded> loading;
+        Future<TenantWorkers.Loaded> behindLoad;
 
         Call(TenantContext tenant, String function, int version, HttpServerRequest req,
              TenantWorkers workers, IntConsumer done) {
@@ -251,7 +255,7 @@ public final class Invoker implements AutoCloseable {
          * time: the first sends itself right behind its load, the others follow once it is in.
          */
         void load(boolean retried) {
-            loading = null;
+            behindLoad = null;
             String key = function + "@" + version;
             TenantWorkers.Slot s = slot;
             Promise<TenantWorkers.Loaded> mine = Promise.promise();
@@ -288,7 +292,7 @@ public final class Invoker implements AutoCloseable {
                     return;
                 }
                 CodeSource.Prepared prepared = p.result();
-                TenantWorkers.Loaded version = prepared.loaded();
+                TenantWorkers.Loaded target = prepared.loaded();
                 s.connections.acquire().compose(c -> {
                     connection = c;
                     return c.request(WorkerProtocol.post("/specialise"));
@@ -302,15 +306,15 @@ public final class Invoker implements AutoCloseable {
                             .compose(res -> res.body().map(body -> new Answer(res.statusCode(), body)))
                             .onComplete(answer -> {
                                 if (answer.succeeded() && answer.result().status() == 200) {
-                                    s.loaded.put(function, version);
-                                    loaded.complete(version);
+                                    s.loaded.put(function, target);
+                                    loaded.complete(target);
                                 } else {
                                     loaded.fail(answer.failed() ? answer.cause() : new FunctionException(
                                             "load: " + WorkerProtocol.loadError(answer.result().status(), answer.result().body())));
                                 }
                             });
-                    loading = loaded.future();
-                    send(version, retried, connection);
+                    behindLoad = loaded.future();
+                    send(target, retried, connection);
                 });
             });
         }
@@ -416,7 +420,7 @@ public final class Invoker implements AutoCloseable {
                         return;
                     }
                     // Sent behind a load that failed; or the worker lost the function (a restarted bootstrap): load again once.
-                    (loading == null ? Future.<TenantWorkers.Loaded>succeededFuture() : loading).onComplete(l -> {
+                    (behindLoad == null ? Future.<TenantWorkers.Loaded>succeededFuture() : behindLoad).onComplete(l -> {
                         if (l.failed()) {
                             finish(loadFailed(l.cause()));
                         } else if (retried) {
@@ -594,5 +598,7 @@ public final class Invoker implements AutoCloseable {
         }
         byWorker.clear();
         tenants.clear();
+        connections.values().forEach(WorkerConnections::close);
+        agent.close();
     }
 }
