@@ -163,6 +163,12 @@ test('a request sent right behind its function\'s load waits for the load, and h
   assert.equal((await worker.request({ path: '/invoke/behind@1' })).status, 404); // an older version is gone
 });
 
+test('functions do not get the bootstrap\'s garbage collector', async () => {
+  const res = await worker.specialise([fnSpec('no-gc', { 'index.js': 'exports.handler = async () => typeof gc + " " + typeof globalThis.gc;' })]);
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await worker.invoke('no-gc')).text, 'undefined undefined');
+});
+
 test('a throw at import time answers 422 with its location', async () => {
   const res = await worker.specialise([fnSpec('init-throws', { 'index.js': 'const x = 1;\nthrow new Error("init failed");\n' })]);
   assert.equal(res.status, 422);
