@@ -119,11 +119,12 @@ test('process.env writes stay with the writing function', async () => {
   assert.equal(alpha.after, 'alpha');
 });
 
-test('function output becomes JSON log lines with fn, rid and stream', async () => {
+test('function output becomes JSON log lines with fn, version, rid and stream', async () => {
   const rid = 'rid-logger';
   const res = await worker.invoke('logger', { rid });
   assert.equal(res.text, 'logged');
   await worker.waitForLine((l) => l.rid === rid && l.line === 'no newline at the end');
+  assert.deepEqual([...new Set(worker.logs((l) => l.rid === rid).map((l) => l.v))], [1]);
   const lines = worker.logs((l) => l.rid === rid).map(({ fn, stream, line }) => ({ fn, stream, line }));
   const long = lines.find((l) => l.line.startsWith('xxxx'));
   assert.ok(long.line.endsWith('…[truncated]'));

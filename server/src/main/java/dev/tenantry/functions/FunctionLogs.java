@@ -69,8 +69,10 @@ public final class FunctionLogs implements WorkerOutput, AutoCloseable {
         }
         if (type.equals("log") && !message.path("fn").isNull()) {
             String fn = message.path("fn").asText();
-            TenantWorkers.Loaded loaded = owner.getValue().get(fn);
-            add(new Line(0, UUID.fromString(owner.getKey()), fn, Optional.ofNullable(loaded).map(TenantWorkers.Loaded::version),
+            // The worker names the version (a call sent right behind its load may print before the load's answer is read here).
+            Optional<Integer> version = message.path("v").canConvertToInt() ? Optional.of(message.path("v").asInt())
+                    : Optional.ofNullable(owner.getValue().get(fn)).map(TenantWorkers.Loaded::version);
+            add(new Line(0, UUID.fromString(owner.getKey()), fn, version,
                     message.path("rid").asText("-"), message.path("stream").asText("stdout"), message.path("line").asText(""),
                     clock.instant()));
         } else if (type.equals("raw") || type.equals("worker")) { // Node's own words (a fatal error): every function of the worker gets it

@@ -81,7 +81,7 @@ function clampLine(line) {
 }
 
 function emitLine(scope, stream, line) {
-  emit({ type: 'log', fn: scope.fn, rid: scope.rid, stream, line: clampLine(line) });
+  emit({ type: 'log', fn: scope.fn, v: scope.v, rid: scope.rid, stream, line: clampLine(line) });
 }
 
 function appendLog(scope, stream, key, text) {
@@ -392,7 +392,7 @@ async function loadFunction(spec) {
   const esm = pinModuleFormat(dir, spec);
 
   const fn = createRecord(spec, dir);
-  const scope = { fn: fn.name, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
+  const scope = { fn: fn.name, v: fn.version, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
   const file = path.join(dir, spec.entry);
   try {
     const exported = await als.run(scope, esm ? importEsm : requireCjs, file, dir, reload, spec.files[spec.entry]);
@@ -613,6 +613,7 @@ function createRecord(spec, dir) {
 class Invocation {
   constructor(fn, url, nameEnd) {
     this.fn = fn.name;
+    this.v = fn.version;
     this.rid = undefined;
     this.env = fn.processEnv;
     this.out = '';
