@@ -11,16 +11,9 @@ const util = require('node:util');
 const { randomUUID } = require('node:crypto');
 const { execFile } = require('node:child_process');
 const { createRequire, isBuiltin } = require('node:module');
-const v8 = require('node:v8');
 const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 const { AsyncLocalStorage } = require('node:async_hooks');
-
-// One collection before the worker says it is ready (see start): the collector is taken from a
-// throw-away context, so neither this one, where tenants' code runs, nor later ones have it.
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc');
-v8.setFlagsFromString('--no-expose-gc');
 
 // Read everything we need from the real environment before process.env is replaced.
 const SOCKET_PATH = process.env.TENANTRY_SOCKET;
@@ -1117,12 +1110,7 @@ function start() {
   server.listen(SOCKET_PATH, () => {
     warmUp()
       .catch((err) => workerError('warm-up failed (the first request will be slower): ' + sanitize(stackOf(err))))
-      .finally(() => {
-        // What the warm-up left goes now, not in the middle of a tenant's first call; the worker
-        // also waits in the pool smaller.
-        collectGarbage();
-        emit({ type: 'ready', pid: process.pid });
-      });
+      .finally(() => emit({ type: 'ready', pid: process.pid }));
   });
 }
 
