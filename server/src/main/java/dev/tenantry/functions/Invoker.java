@@ -22,6 +22,7 @@ import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,6 +48,8 @@ public final class Invoker implements AutoCloseable {
     private final Map<String, TenantWorkers> tenants = new ConcurrentHashMap<>();
     private final Map<String, TenantWorkers.Slot> byWorker = new ConcurrentHashMap<>();
     private final Map<String, WorkerConnections> connections = new ConcurrentHashMap<>();
+    /** The event loops requests arrive on (the gateway's), learnt from the requests. */
+    private final Set<Context> eventLoops = ConcurrentHashMap.newKeySet();
     private final HttpClientAgent agent;
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong specialisations = new AtomicLong();
@@ -68,7 +71,10 @@ public final class Invoker implements AutoCloseable {
         pool.onPooled(worker -> connections(worker, true));
     }
 
-    /** The host's connections to {@code worker}; one is opened ahead when {@code prime}. */
+    /**
+     * The host's connections to {@code worker}; when {@code prime}, one is opened ahead on each
+     * event loop requests arrive on, so that a tenant's first request finds one of its own loop.
+     */
     private WorkerConnections connections(Worker worker, boolean prime) {
         WorkerConnections known = connections.get(worker.id());
         if (known != null) {
@@ -84,8 +90,10 @@ public final class Invoker implements AutoCloseable {
             connections.remove(worker.id());
             fresh.close();
         });
-        if (prime) {
+        if (prime && eventLoops.isEmpty()) {
             fresh.prime();
+        } else if (prime) {
+            eventLoops.forEach(loop -> loop.runOnContext(v -> fresh.prime()));
         }
         return fresh;
     }
@@ -168,6 +176,7 @@ public final class Invoker implements AutoCloseable {
             this.done = done;
             this.requestId = WorkerProtocol.requestId(req);
             this.context = vertx.getOrCreateContext();
+            eventLoops.add(context);
             req.response().putHeader("X-Request-Id", requestId); // the id the function's log lines carry
         }
 

@@ -2,6 +2,7 @@ package dev.tenantry.functions;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
@@ -23,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * idle connection (the host is its only client); a dead worker's close with it.
  */
 final class WorkerConnections {
+    private static final long LOCAL_CONNECTION_DELAY_MS = 100;
     private final HttpClientAgent agent;
     private final HttpConnectOptions target;
     private final int maxIdle;
@@ -73,8 +75,8 @@ final class WorkerConnections {
 
     /**
      * An exchange ended cleanly: the connection may serve the next one. When it belonged to
-     * another event loop than the caller's, the caller's loop gets one of its own now, after the
-     * exchange rather than on its way.
+     * another event loop than the caller's, the caller's loop gets one of its own shortly (not at
+     * once: the tenant's next request is likely on its way and would wait behind the connect).
      */
     void release(HttpClientConnection connection) {
         Thread here = Thread.currentThread();
@@ -91,7 +93,7 @@ final class WorkerConnections {
         if (!keep) {
             connection.close();
         } else if (prime && Context.isOnEventLoopThread()) {
-            prime();
+            Vertx.currentContext().owner().setTimer(LOCAL_CONNECTION_DELAY_MS, t -> prime());
         }
     }
 
