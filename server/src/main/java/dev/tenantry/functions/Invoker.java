@@ -22,7 +22,6 @@ import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,8 +47,11 @@ public final class Invoker implements AutoCloseable {
     private final Map<String, TenantWorkers> tenants = new ConcurrentHashMap<>();
     private final Map<String, TenantWorkers.Slot> byWorker = new ConcurrentHashMap<>();
     private final Map<String, WorkerConnections> connections = new ConcurrentHashMap<>();
-    /** The event loops requests arrive on (the gateway's), learnt from the requests. */
-    private final Set<Context> eventLoops = ConcurrentHashMap.newKeySet();
+    /**
+     * The event loops requests arrive on (the gateway's), learnt from the requests: a context of
+     * each loop's thread (requests run on contexts of their own, so the thread is the key).
+     */
+    private final Map<Thread, Context> eventLoops = new ConcurrentHashMap<>();
     private final HttpClientAgent agent;
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong specialisations = new AtomicLong();
@@ -93,7 +95,7 @@ public final class Invoker implements AutoCloseable {
         if (prime && eventLoops.isEmpty()) {
             fresh.prime();
         } else if (prime) {
-            eventLoops.forEach(loop -> loop.runOnContext(v -> fresh.prime()));
+            eventLoops.values().forEach(loop -> loop.runOnContext(v -> fresh.prime()));
         }
         return fresh;
     }
@@ -176,7 +178,7 @@ public final class Invoker implements AutoCloseable {
             this.done = done;
             this.requestId = WorkerProtocol.requestId(req);
             this.context = vertx.getOrCreateContext();
-            eventLoops.add(context);
+            eventLoops.putIfAbsent(Thread.currentThread(), context);
             req.response().putHeader("X-Request-Id", requestId); // the id the function's log lines carry
         }
 
