@@ -90,9 +90,11 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * Serves {@code req} with {@code function} of {@code tenant}; {@code done} gets the status the
-     * caller saw. {@code client} is the calling event loop's HTTP client.
+     * caller saw. {@code client} is the calling event loop's HTTP client; {@code source} is the
+     * caller's IP address as the gateway saw it (the request may have come through a local hop).
      */
-    public void invoke(HttpClient client, TenantContext tenant, String function, HttpServerRequest req, IntConsumer done) {
+    public void invoke(HttpClient client, TenantContext tenant, String function, HttpServerRequest req, String source,
+                       IntConsumer done) {
         Integer version = tenant.functions().get(function);
         if (version == null) {
             done.accept(Replies.send(req, 404, "function-not-found", "Function not found",
@@ -101,7 +103,7 @@ public final class Invoker implements AutoCloseable {
         }
         invocations.incrementAndGet();
         TenantWorkers workers = tenants.computeIfAbsent(tenant.id(), TenantWorkers::new);
-        Call call = new Call(client, tenant, function, version, req, workers, done);
+        Call call = new Call(client, tenant, function, version, req, source, workers, done);
         call.enter(false);
     }
 
@@ -115,6 +117,7 @@ public final class Invoker implements AutoCloseable {
         final String function;
         final int version;
         final HttpServerRequest req;
+        final String source;
         final TenantWorkers workers;
         final IntConsumer done;
         final AtomicBoolean finished = new AtomicBoolean();
@@ -124,13 +127,14 @@ public final class Invoker implements AutoCloseable {
         long timer = -1;
         HttpClientRequest exchange;
 
-        Call(HttpClient client, TenantContext tenant, String function, int version, HttpServerRequest req,
+        Call(HttpClient client, TenantContext tenant, String function, int version, HttpServerRequest req, String source,
              TenantWorkers workers, IntConsumer done) {
             this.client = client;
             this.tenant = tenant;
             this.function = function;
             this.version = version;
             this.req = req;
+            this.source = source == null ? "" : source;
             this.workers = workers;
             this.done = done;
             this.requestId = WorkerProtocol.requestId(req);
@@ -319,7 +323,6 @@ public final class Invoker implements AutoCloseable {
             out.set("x-tenantry-url", (req.scheme() == null ? "http" : req.scheme()) + "://" + (host == null ? "localhost" : host) + req.uri());
             out.set("x-tenantry-request-id", requestId);
             out.set("x-tenantry-deadline", Long.toString(deadline));
-            String source = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
             out.set("x-tenantry-source-ip", source);
             out.set("X-Forwarded-For", source);
             out.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
