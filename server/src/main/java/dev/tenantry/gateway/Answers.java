@@ -21,9 +21,8 @@ final class Answers {
     private static final Answer NO_ANSWER = problem(502, "", "bad-gateway", "Bad gateway", "The site's service failed to answer.");
     private static final Answer TIMEOUT = problem(504, "", "gateway-timeout", "Gateway timeout",
             "The site's service did not answer in time.");
-    private static final Answer HEADERS_TOO_LARGE = problem(431, "", "headers-too-large", "Request header fields too large",
-            "The request's headers are larger than this gateway accepts.");
-    private static final Answer BAD_REQUEST = problem(400, "", "bad-request", "Bad request", "The request is not well-formed HTTP/1.1.");
+    private static final Answer HEADERS_TOO_LARGE = new Answer(431, "", new byte[0]);
+    private static final Answer BAD_REQUEST = new Answer(400, "", new byte[0]);
 
     private Answers() {}
 

@@ -43,6 +43,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean readingPaused;
     private long lastActive;
     private ScheduledFuture<?> idleCheck;
+    private ScheduledFuture<?> exchangeCheck;
+    private long exchangeCheckAt;
 
     ClientConnection(Gateway.Shared shared, Admission admission, Forwarding forwarding, UpstreamPool pool) {
         this.shared = shared;
@@ -237,6 +239,29 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return peer;
     }
 
+    /**
+     * Has the current exchange check its timeout at {@code deadline} ({@link System#nanoTime}) or
+     * before. One check per connection is pending at a time, so that back-to-back requests do not
+     * each schedule and cancel a timer.
+     */
+    void checkExchangeBy(long deadline) {
+        if (exchangeCheck != null) {
+            if (exchangeCheckAt - deadline <= 0) {
+                return;
+            }
+            exchangeCheck.cancel(false);
+        }
+        exchangeCheckAt = deadline;
+        exchangeCheck = ctx.executor().schedule(this::checkExchange, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    private void checkExchange() {
+        exchangeCheck = null;
+        if (exchange != null) {
+            exchange.checkTimeout();
+        }
+    }
+
     private void checkIdle() {
         long idle = System.nanoTime() - lastActive;
         if (idle >= idleNanos) {
@@ -256,6 +281,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         idleCheck.cancel(false);
+        if (exchangeCheck != null) {
+            exchangeCheck.cancel(false);
+        }
         if (exchange != null) {
             exchange.clientGone();
             exchange = null;

@@ -3,7 +3,6 @@ package dev.tenantry.gateway;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,7 +40,6 @@ final class Exchange {
     private long bytesIn;
     private long bytesOut;
     private long lastActive;
-    private ScheduledFuture<?> timeout;
 
     /** {@code rawHead} is the request's head (this exchange releases it), {@code head} its parse. */
     Exchange(ClientConnection client, ByteBuf rawHead, HttpHead head, Request request, Framing requestBody,
@@ -105,8 +103,8 @@ final class Exchange {
         }
         requestSent = requestBody.done();
         lastActive = System.nanoTime();
-        if (destination.timeoutMs() > 0 && timeout == null) {
-            timeout = client.eventLoop().schedule(this::checkTimeout, destination.timeoutMs(), TimeUnit.MILLISECONDS);
+        if (destination.timeoutMs() > 0) {
+            client.checkExchangeBy(lastActive + TimeUnit.MILLISECONDS.toNanos(destination.timeoutMs()));
         }
         client.handleInput(); // sends what has come of the body, and flushes
     }
@@ -193,7 +191,6 @@ final class Exchange {
     void upgraded(HttpHead response) {
         tunnel = true;
         responseStarted = true;
-        cancelTimeout();
         ByteBuf out = client.alloc().directBuffer(512);
         Forwarding.toClient(out, response, destination.verdict(), true, false);
         client.write(out);
@@ -249,15 +246,14 @@ final class Exchange {
         finish();
     }
 
-    private void checkTimeout() {
-        timeout = null;
-        if (finished || tunnel) {
+    /** Times the exchange out if the upstream has been silent for the route's timeout, else has it checked again then. */
+    void checkTimeout() {
+        if (finished || tunnel || destination.timeoutMs() <= 0) {
             return;
         }
-        long idle = System.nanoTime() - lastActive;
-        long limit = TimeUnit.MILLISECONDS.toNanos(destination.timeoutMs());
-        if (idle < limit) {
-            timeout = client.eventLoop().schedule(this::checkTimeout, limit - idle, TimeUnit.NANOSECONDS);
+        long deadline = lastActive + TimeUnit.MILLISECONDS.toNanos(destination.timeoutMs());
+        if (deadline - System.nanoTime() > 0) {
+            client.checkExchangeBy(deadline);
             return;
         }
         UpstreamConnection c = connection;
@@ -296,7 +292,6 @@ final class Exchange {
 
     private void finish() {
         finished = true;
-        cancelTimeout();
         leaveUpstream();
         rawHead.release();
     }
@@ -305,13 +300,6 @@ final class Exchange {
         if (inFlight) {
             inFlight = false;
             upstream.inFlight.decrementAndGet();
-        }
-    }
-
-    private void cancelTimeout() {
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
         }
     }
 

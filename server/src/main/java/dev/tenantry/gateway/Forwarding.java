@@ -11,10 +11,9 @@ import java.util.Locale;
  * and {@code Transfer-Encoding} pass as they are.
  */
 final class Forwarding {
-    /** Hop-by-hop headers (RFC 9110 7.6.1), and the ones the gateway sets itself. */
+    /** Hop-by-hop headers (RFC 9110 7.6.1), and the ones the gateway sets itself (besides every X-Tenant-* and X-Forwarded-*). */
     private static final String[] NOT_FORWARDED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-        "proxy-connection", "te", "upgrade", "host", "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-        "x-forwarded-port", "x-tenant-id", "x-tenant-slug", "x-tenant-tier", "x-tenant-time", "x-tenant-signature"};
+        "proxy-connection", "te", "upgrade", "host", "expect"};
     /** Toward the function hop the Host stays: the function sees the URL its caller used. */
     private static final String[] NOT_FORWARDED_TO_FUNCTIONS = {"connection", "keep-alive", "proxy-authenticate",
         "proxy-authorization", "proxy-connection", "te", "upgrade", "expect"};
@@ -50,7 +49,8 @@ final class Forwarding {
         int connection = head.indexOf("connection");
         String listed = connection < 0 ? null : head.value(connection);
         for (int i = 0; i < head.count(); i++) {
-            if (!named(head, i, NOT_FORWARDED) && !head.nameIs(i, keyHeader) && !head.nameIs(i, tenantHeader)
+            if (!named(head, i, NOT_FORWARDED) && !head.nameStartsWith(i, "x-tenant-") && !head.nameStartsWith(i, "x-forwarded-")
+                    && !head.nameIs(i, keyHeader) && !head.nameIs(i, tenantHeader)
                     && (listed == null || !head.nameListedIn(i, listed))) {
                 head.copyField(i, out);
             }

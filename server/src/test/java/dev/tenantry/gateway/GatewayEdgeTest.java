@@ -137,6 +137,24 @@ class GatewayEdgeTest {
     }
 
     @Test
+    void pipelined_requests_are_answered_in_order_and_connection_close_is_honoured() throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", node.gatewayUrl().getPort())) {
+            socket.setSoTimeout(5_000);
+            String requests = "GET /echo/1 HTTP/1.1\r\nHost: edge.localhost\r\n\r\n"
+                    + "HEAD /echo/2 HTTP/1.1\r\nHost: edge.localhost\r\n\r\n"
+                    + "POST /echo/3 HTTP/1.1\r\nHost: edge.localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"
+                    + "GET /echo/4 HTTP/1.1\r\nHost: edge.localhost\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(requests.getBytes(StandardCharsets.US_ASCII));
+            String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII); // ends: closed
+            assertThat(answers.split("HTTP/1.1 200 OK", -1)).as(answers).hasSize(5);
+            assertThat(answers).contains("HTTP/1.1 100 Continue").contains("\"bodyBytes\":5").contains("Connection: close")
+                    .doesNotContain("\"uri\":\"/echo/2\"");
+            assertThat(answers.indexOf("\"uri\":\"/echo/1\"")).isPositive()
+                    .isLessThan(answers.indexOf("\"uri\":\"/echo/3\"")).isLessThan(answers.indexOf("\"uri\":\"/echo/4\""));
+        }
+    }
+
+    @Test
     void a_backend_that_dies_mid_response_cuts_the_client_off_rather_than_ending_cleanly() {
         assertThatThrownBy(() -> gateway.get("edge.localhost", "/die")).isInstanceOf(java.io.UncheckedIOException.class);
         assertThat(gateway.get("edge.localhost", "/").status()).as("the next request is fine").isEqualTo(200);
