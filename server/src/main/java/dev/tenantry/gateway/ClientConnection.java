@@ -6,7 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -221,10 +220,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     ByteBufAllocator alloc() {
         return ctx.alloc();
-    }
-
-    EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
     }
 
     UpstreamPool pool() {

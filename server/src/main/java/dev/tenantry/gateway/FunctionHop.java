@@ -100,7 +100,8 @@ final class FunctionHop implements AutoCloseable {
             client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(60)
                             .setTcpNoDelay(true).setDecompressionSupported(false).setMaxHeaderSize(shared.settings.maxHeaderBytes()),
                     new PoolOptions().setHttp1MaxSize(512).setMaxWaitQueueSize(10_000));
-            server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port.get())
+            // Port 0 for every instance: Vert.x then shares one free port among them.
+            server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
                     .setMaxHeaderSize(shared.settings.maxHeaderBytes() + 1024).setMaxInitialLineLength(8 * 1024)
                     .setTcpNoDelay(true).setCompressionSupported(false).setHttp2ClearTextEnabled(false));
             server.requestHandler(this::handle);

@@ -137,10 +137,6 @@ final class HttpHead {
         return buf.toString(fields[i * 4], name.length(), StandardCharsets.US_ASCII).equalsIgnoreCase(name);
     }
 
-    String name(int i) {
-        return buf.toString(fields[i * 4], fields[i * 4 + 1] - fields[i * 4], StandardCharsets.US_ASCII);
-    }
-
     String value(int i) {
         return buf.toString(fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2], StandardCharsets.ISO_8859_1);
     }

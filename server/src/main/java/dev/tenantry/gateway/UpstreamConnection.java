@@ -49,11 +49,6 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         pauseReading(false); // the last exchange may have ended while its client could not take more
     }
 
-    /** The exchange let go of this connection (it is closing it). */
-    void detach() {
-        exchange = null;
-    }
-
     /** The handler of a channel opened by {@link UpstreamPool#connect}. */
     static UpstreamConnection of(io.netty.channel.Channel channel) {
         return channel.pipeline().get(UpstreamConnection.class);
