@@ -24,6 +24,10 @@ final class Answers {
     private static final Answer HEADERS_TOO_LARGE = new Answer(431, "", new byte[0]);
     private static final Answer BAD_REQUEST = new Answer(400, "", new byte[0]);
 
+    private static final byte[] LIMIT = "RateLimit-Limit: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REMAINING = "\r\nRateLimit-Remaining: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESET = "\r\nRateLimit-Reset: ".getBytes(StandardCharsets.US_ASCII);
+
     private Answers() {}
 
     /**
@@ -97,9 +101,30 @@ final class Answers {
     }
 
     /** {@code RateLimit-Limit}, {@code -Remaining}, {@code -Reset} (IETF draft, seconds) as header lines. */
-    static String rateLimitHeaders(Limiter.Verdict verdict) {
+    private static String rateLimitHeaders(Limiter.Verdict verdict) {
         return "RateLimit-Limit: " + verdict.limit() + "\r\nRateLimit-Remaining: " + verdict.remaining()
                 + "\r\nRateLimit-Reset: " + verdict.resetSeconds() + "\r\n";
+    }
+
+    /** Appends the {@code RateLimit-*} header lines (as {@link #rateLimitHeaders}, without building a string). */
+    static void writeRateLimitHeaders(ByteBuf out, Limiter.Verdict verdict) {
+        out.writeBytes(LIMIT);
+        decimal(out, verdict.limit());
+        out.writeBytes(REMAINING);
+        decimal(out, verdict.remaining());
+        out.writeBytes(RESET);
+        decimal(out, verdict.resetSeconds());
+        out.writeByte('\r').writeByte('\n');
+    }
+
+    private static void decimal(ByteBuf out, long n) {
+        long divisor = 1;
+        while (n / divisor >= 10) {
+            divisor *= 10;
+        }
+        for (; divisor > 0; divisor /= 10) {
+            out.writeByte((int) ('0' + n / divisor % 10));
+        }
     }
 
     private static Answer problem(int status, String headers, String type, String title, String detail) {

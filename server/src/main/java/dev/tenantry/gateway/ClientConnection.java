@@ -134,14 +134,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         int chunked = head.indexOf("transfer-encoding");
         int length = head.indexOf("content-length");
         if (chunked >= 0) {
-            boolean ok = length < 0 && head.value(chunked).strip().equalsIgnoreCase("chunked");
             requestBody.chunked();
-            return ok;
+            return length < 0 && head.lastOfName(chunked, "transfer-encoding")
+                    && head.value(chunked).strip().equalsIgnoreCase("chunked");
         }
         if (length >= 0) {
             long n = head.contentLength(length);
             requestBody.length(Math.max(0, n));
-            return n >= 0;
+            return n >= 0 && head.lastOfName(length, "content-length");
         }
         requestBody.none();
         return true;

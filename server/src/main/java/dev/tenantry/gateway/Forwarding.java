@@ -105,7 +105,7 @@ final class Forwarding {
                 head.copyField(i, out);
             }
         }
-        out.writeCharSequence(Answers.rateLimitHeaders(verdict), StandardCharsets.US_ASCII);
+        Answers.writeRateLimitHeaders(out, verdict);
         if (upgraded) {
             out.writeBytes(WEBSOCKET);
         } else if (close) {

@@ -148,7 +148,16 @@ final class HttpHead {
     }
 
     int indexOf(String lowerName) {
-        for (int i = 0; i < count; i++) {
+        return indexOf(lowerName, 0);
+    }
+
+    /** Whether the field named {@code lowerName} at {@code i} is the only one of that name after it. */
+    boolean lastOfName(int i, String lowerName) {
+        return indexOf(lowerName, i + 1) < 0;
+    }
+
+    private int indexOf(String lowerName, int from) {
+        for (int i = from; i < count; i++) {
             if (nameIs(i, lowerName)) {
                 return i;
             }
@@ -198,15 +207,42 @@ final class HttpHead {
         out.writeBytes(buf, fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2]);
     }
 
-    /** The start line's three parts, split at its first two spaces; null when it has not three. */
-    String[] startLine() {
-        String line = buf.toString(buf.readerIndex(), lineEnd - buf.readerIndex(), StandardCharsets.ISO_8859_1);
-        int first = line.indexOf(' ');
-        int second = first < 0 ? -1 : line.indexOf(' ', first + 1);
-        if (first <= 0 || second <= first + 1) {
+    /** The methods a request line names without a new string for each request. */
+    private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+
+    /**
+     * A request line's method, target and version (split at its first two spaces), or null when
+     * it has not three parts.
+     */
+    String[] requestLine() {
+        int start = buf.readerIndex();
+        int first = buf.indexOf(start, lineEnd, (byte) ' ');
+        int second = first < 0 ? -1 : buf.indexOf(first + 1, lineEnd, (byte) ' ');
+        if (first <= start || second <= first + 1 || second + 1 >= lineEnd) {
             return null;
         }
-        return new String[] {line.substring(0, first), line.substring(first + 1, second), line.substring(second + 1)};
+        String version = lineEnd - second - 1 == 8 && sameBytes(second + 1, "HTTP/1.1") ? "HTTP/1.1"
+                : buf.toString(second + 1, lineEnd - second - 1, StandardCharsets.ISO_8859_1);
+        return new String[] {method(start, first), buf.toString(first + 1, second - first - 1, StandardCharsets.ISO_8859_1),
+            version};
+    }
+
+    private String method(int start, int end) {
+        for (String known : METHODS) {
+            if (end - start == known.length() && sameBytes(start, known)) {
+                return known;
+            }
+        }
+        return buf.toString(start, end - start, StandardCharsets.ISO_8859_1);
+    }
+
+    private boolean sameBytes(int start, String ascii) {
+        for (int i = 0; i < ascii.length(); i++) {
+            if (buf.getByte(start + i) != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Appends the start line as it came, with its CRLF. */

@@ -19,7 +19,7 @@ record Request(String method, String target, String path, boolean http10, boolea
 
     /** The request of a parsed head, or empty when its start line is not HTTP/1.0 or HTTP/1.1. */
     static Optional<Request> of(HttpHead head) {
-        String[] line = head.startLine();
+        String[] line = head.requestLine();
         if (line == null || !(line[2].equals("HTTP/1.1") || line[2].equals("HTTP/1.0"))) {
             return Optional.empty();
         }

@@ -155,6 +155,19 @@ class GatewayEdgeTest {
     }
 
     @Test
+    void a_body_framed_two_ways_is_refused_with_400_and_the_connection_closed() throws IOException {
+        for (String framing : List.of("Content-Length: 5\r\nTransfer-Encoding: chunked", "Content-Length: 5\r\nContent-Length: 6")) {
+            try (Socket socket = new Socket("127.0.0.1", node.gatewayUrl().getPort())) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: edge.localhost\r\n" + framing + "\r\n\r\nhello")
+                        .getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII); // ends: closed
+                assertThat(answer).as(framing).startsWith("HTTP/1.1 400 ");
+            }
+        }
+    }
+
+    @Test
     void a_backend_that_dies_mid_response_cuts_the_client_off_rather_than_ending_cleanly() {
         assertThatThrownBy(() -> gateway.get("edge.localhost", "/die")).isInstanceOf(java.io.UncheckedIOException.class);
         assertThat(gateway.get("edge.localhost", "/").status()).as("the next request is fine").isEqualTo(200);
