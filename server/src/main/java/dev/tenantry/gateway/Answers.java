@@ -23,6 +23,7 @@ final class Answers {
             "The site's service did not answer in time.");
     private static final Answer HEADERS_TOO_LARGE = new Answer(431, "", new byte[0]);
     private static final Answer BAD_REQUEST = new Answer(400, "", new byte[0]);
+    private static final Answer URI_TOO_LONG = new Answer(414, "", new byte[0]);
 
     private static final byte[] LIMIT = "RateLimit-Limit: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REMAINING = "\r\nRateLimit-Remaining: ".getBytes(StandardCharsets.US_ASCII);
@@ -96,6 +97,10 @@ final class Answers {
         return HEADERS_TOO_LARGE;
     }
 
+    static Answer uriTooLong() {
+        return URI_TOO_LONG;
+    }
+
     static Answer badRequest() {
         return BAD_REQUEST;
     }
@@ -118,13 +123,15 @@ final class Answers {
     }
 
     private static void decimal(ByteBuf out, long n) {
-        long divisor = 1;
-        while (n / divisor >= 10) {
-            divisor *= 10;
+        int digits = 1;
+        for (long rest = n / 10; rest > 0; rest /= 10) {
+            digits++;
         }
-        for (; divisor > 0; divisor /= 10) {
-            out.writeByte((int) ('0' + n / divisor % 10));
+        int at = out.ensureWritable(digits).writerIndex();
+        for (int i = digits - 1; i >= 0; i--, n /= 10) {
+            out.setByte(at + i, (int) ('0' + n % 10));
         }
+        out.writerIndex(at + digits);
     }
 
     private static Answer problem(int status, String headers, String type, String title, String detail) {

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
-    /** Room for the request line besides the header fields' limit. */
+    /** The longest request line (its target, mostly) accepted, besides the header fields' limit. */
     private static final int MAX_START_LINE = 8 * 1024;
     /** Pipelined bytes held while a request is served; past this, reading pauses. */
     private static final int MAX_WAITING = 64 * 1024;
@@ -108,25 +108,28 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private boolean startRequest() {
         HttpHead.skipBlankLines(in);
-        int end = HttpHead.end(in);
         int max = shared.settings.maxHeaderBytes() + MAX_START_LINE;
-        if ((end < 0 ? in.readableBytes() : end - in.readerIndex()) > max) {
-            answer(Answers.headersTooLarge(), false, true);
+        int length = head.read(in, max);
+        if (length < 0) {
+            if (in.readableBytes() >= max) {
+                answer(Answers.headersTooLarge(), false, true);
+                close();
+            }
+            return false;
+        }
+        in.skipBytes(length);
+        if (length - head.startLineLength() > shared.settings.maxHeaderBytes() || head.startLineLength() > MAX_START_LINE) {
+            answer(head.startLineLength() > MAX_START_LINE ? Answers.uriTooLong() : Answers.headersTooLarge(), false, true);
             close();
             return false;
         }
-        if (end < 0) {
-            return false;
-        }
-        ByteBuf raw = in.readRetainedSlice(end - in.readerIndex());
-        Optional<Request> request = head.parse(raw) ? Request.of(head) : Optional.empty();
+        Optional<Request> request = head.parse() ? Request.of(head) : Optional.empty();
         if (request.isEmpty() || !frameBody()) {
-            raw.release();
             answer(Answers.badRequest(), false, true);
             close();
             return false;
         }
-        return dispatch(raw, request.get());
+        return dispatch(request.get());
     }
 
     /** Finds the request body's framing; false when it is ambiguous or unsupported (request smuggling starts there). */
@@ -147,11 +150,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private boolean dispatch(ByteBuf raw, Request request) {
+    private boolean dispatch(Request request) {
         long started = System.nanoTime();
         switch (admission.decide(head, request.path(), peer.trusted())) {
             case Admission.Refused refused -> {
-                raw.release();
                 refused.state().ifPresent(s -> s.meters.record(refused.answer().status(), System.nanoTime() - started, 0, 0));
                 boolean close = !request.keepAlive() || !requestBody.done(); // an unread body: the connection goes
                 answer(refused.answer(), request.bodilessResponse(), close);
@@ -161,7 +163,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 return !close;
             }
             case Admission.Forwarded forwarded -> {
-                exchange = new Exchange(this, raw, head, request, requestBody, forwarded);
+                exchange = new Exchange(this, head, request, requestBody, forwarded);
                 exchange.start();
                 return true;
             }

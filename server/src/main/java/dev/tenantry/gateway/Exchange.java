@@ -19,7 +19,6 @@ final class Exchange {
     private static final ByteBuf CONTINUE = Unpooled.unreleasableBuffer(
             Unpooled.copiedBuffer("HTTP/1.1 100 Continue\r\n\r\n", StandardCharsets.US_ASCII));
     private final ClientConnection client;
-    private final ByteBuf rawHead;
     private final HttpHead head;
     private final Request request;
     private final Framing requestBody;
@@ -41,11 +40,9 @@ final class Exchange {
     private long bytesOut;
     private long lastActive;
 
-    /** {@code rawHead} is the request's head (this exchange releases it), {@code head} its parse. */
-    Exchange(ClientConnection client, ByteBuf rawHead, HttpHead head, Request request, Framing requestBody,
-             Admission.Forwarded destination) {
+    /** {@code head} is the request's; it stays as it is until this exchange ends. */
+    Exchange(ClientConnection client, HttpHead head, Request request, Framing requestBody, Admission.Forwarded destination) {
         this.client = client;
-        this.rawHead = rawHead;
         this.head = head;
         this.request = request;
         this.requestBody = requestBody;
@@ -95,7 +92,7 @@ final class Exchange {
     private void attach(UpstreamConnection c) {
         connection = c;
         c.begin(this, client, request.bodilessResponse(), request.webSocket());
-        ByteBuf out = c.alloc().directBuffer(rawHead.readableBytes() + 512);
+        ByteBuf out = c.alloc().directBuffer(head.length() + 512);
         client.forwarding().write(out, destination, request, head, client.peer(), upstream);
         c.write(out);
         if (request.continues() && !requestSent) {
@@ -293,7 +290,6 @@ final class Exchange {
     private void finish() {
         finished = true;
         leaveUpstream();
-        rawHead.release();
     }
 
     private void leaveUpstream() {

@@ -1,41 +1,23 @@
 package dev.tenantry.gateway;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * One HTTP/1.x message head (start line and header fields) parsed in place: the fields are
- * offsets into the buffer, so that forwarding a head copies bytes instead of building strings.
- * An instance is reused for one connection's heads, one at a time.
+ * One HTTP/1.x message head (start line and header fields), copied out of the connection's
+ * buffer in one piece and parsed in place: the fields are offsets into that copy, so that
+ * forwarding a head copies bytes instead of building strings. (Reading a direct buffer byte by
+ * byte is slow where Netty runs without {@code sun.misc.Unsafe}, as on Java 25.) An instance is
+ * reused for one connection's heads, one at a time; the last head read stays valid until the next.
  */
 final class HttpHead {
-    private ByteBuf buf;
+    private static final int FIRST_COPY = 1024;
+    private byte[] bytes = new byte[FIRST_COPY];
+    private int length;
     private int lineEnd;
     private int[] fields = new int[32 * 4]; // per field: name start, name end, value start, value end
     private int count;
-
-    /**
-     * The index just past the blank line that ends the head starting at the reader index, or -1 if
-     * it has not all come. Blank lines before a head must have been skipped ({@link #skipBlankLines}).
-     */
-    static int end(ByteBuf buf) {
-        int from = buf.readerIndex();
-        int to = buf.writerIndex();
-        while (from < to) {
-            int lf = buf.forEachByte(from, to - from, ByteProcessor.FIND_LF);
-            if (lf < 0) {
-                return -1;
-            }
-            int lineLength = lf - from;
-            if (lineLength == 0 || (lineLength == 1 && buf.getByte(from) == '\r')) {
-                return lf + 1;
-            }
-            from = lf + 1;
-        }
-        return -1;
-    }
 
     /** Skips the empty lines a client may send between requests (RFC 9112 2.2). */
     static void skipBlankLines(ByteBuf buf) {
@@ -44,19 +26,63 @@ final class HttpHead {
         }
     }
 
-    /** Parses the whole readable part of {@code head}; false when it is not a well-formed HTTP/1.x head. */
-    boolean parse(ByteBuf head) {
-        buf = head;
+    /**
+     * Copies the head that starts at {@code buf}'s reader index, if it has all come within
+     * {@code limit} bytes, and answers its length (through its blank line); -1 otherwise. The
+     * buffer's indexes do not move. Blank lines before a head must have been skipped.
+     */
+    int read(ByteBuf buf, int limit) {
+        int available = Math.min(buf.readableBytes(), limit);
+        int copied = 0;
+        int searchFrom = 0;
+        while (copied < available) {
+            int n = Math.min(available, Math.max(FIRST_COPY, copied * 2));
+            if (n > bytes.length) {
+                bytes = Arrays.copyOf(bytes, n);
+            }
+            buf.getBytes(buf.readerIndex() + copied, bytes, copied, n - copied);
+            copied = n;
+            int end = blankLineEnd(searchFrom, copied);
+            if (end > 0) {
+                length = end;
+                return end;
+            }
+            searchFrom = Math.max(0, copied - 3);
+        }
+        return -1;
+    }
+
+    private int blankLineEnd(int from, int to) {
+        for (int lf = indexOf(from, to, (byte) '\n'); lf >= 0; lf = indexOf(lf + 1, to, (byte) '\n')) {
+            if (lf + 1 < to && bytes[lf + 1] == '\n') {
+                return lf + 2;
+            }
+            if (lf + 2 < to && bytes[lf + 1] == '\r' && bytes[lf + 2] == '\n') {
+                return lf + 3;
+            }
+        }
+        return -1;
+    }
+
+    private int indexOf(int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Parses the head last {@linkplain #read read}; false when it is not a well-formed HTTP/1.x head. */
+    boolean parse() {
         count = 0;
-        int from = head.readerIndex();
-        int to = head.writerIndex();
-        int lf = head.indexOf(from, to, (byte) '\n');
-        lineEnd = trimCr(from, lf);
-        if (lineEnd <= from) {
+        int lf = indexOf(0, length, (byte) '\n');
+        lineEnd = trimCr(0, lf);
+        if (lineEnd <= 0) {
             return false;
         }
-        for (int line = lf + 1; line < to; ) {
-            int next = head.indexOf(line, to, (byte) '\n');
+        for (int line = lf + 1; line < length; ) {
+            int next = indexOf(line, length, (byte) '\n');
             int end = trimCr(line, next);
             if (end == line) {
                 return true; // the blank line
@@ -70,21 +96,21 @@ final class HttpHead {
     }
 
     private int trimCr(int from, int lf) {
-        return lf > from && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        return lf > from && bytes[lf - 1] == '\r' ? lf - 1 : lf;
     }
 
     private boolean field(int from, int to) {
-        int colon = buf.indexOf(from, to, (byte) ':');
-        byte first = buf.getByte(from);
-        if (colon <= from || first == ' ' || first == '\t' || buf.getByte(colon - 1) == ' ') {
+        int colon = indexOf(from, to, (byte) ':');
+        byte first = bytes[from];
+        if (colon <= from || first == ' ' || first == '\t' || bytes[colon - 1] == ' ') {
             return false; // no name, obsolete line folding, or whitespace before the colon (RFC 9112 5.1)
         }
         int valueStart = colon + 1;
-        while (valueStart < to && isSpace(buf.getByte(valueStart))) {
+        while (valueStart < to && isSpace(bytes[valueStart])) {
             valueStart++;
         }
         int valueEnd = to;
-        while (valueEnd > valueStart && isSpace(buf.getByte(valueEnd - 1))) {
+        while (valueEnd > valueStart && isSpace(bytes[valueEnd - 1])) {
             valueEnd--;
         }
         if (count * 4 == fields.length) {
@@ -100,6 +126,17 @@ final class HttpHead {
 
     private static boolean isSpace(byte b) {
         return b == ' ' || b == '\t';
+    }
+
+    /** The length in bytes of the start line of the head last read, before it is parsed. */
+    int startLineLength() {
+        int lf = indexOf(0, length, (byte) '\n');
+        return lf < 0 ? length : lf + 1;
+    }
+
+    /** The length in bytes of the head last read, its blank line included. */
+    int length() {
+        return length;
     }
 
     int count() {
@@ -134,11 +171,11 @@ final class HttpHead {
     }
 
     private boolean equalsIgnoringCase(int i, String name) {
-        return buf.toString(fields[i * 4], name.length(), StandardCharsets.US_ASCII).equalsIgnoreCase(name);
+        return new String(bytes, fields[i * 4], name.length(), StandardCharsets.US_ASCII).equalsIgnoreCase(name);
     }
 
     String value(int i) {
-        return buf.toString(fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2], StandardCharsets.ISO_8859_1);
+        return new String(bytes, fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2], StandardCharsets.ISO_8859_1);
     }
 
     /** The first value of the field named {@code lowerName}, or null. */
@@ -188,7 +225,7 @@ final class HttpHead {
         }
         long n = 0;
         for (int p = start; p < end; p++) {
-            byte b = buf.getByte(p);
+            byte b = bytes[p];
             if (b < '0' || b > '9') {
                 return -1;
             }
@@ -199,12 +236,12 @@ final class HttpHead {
 
     /** Appends field {@code i} as it came ({@code name: value CRLF}). */
     void copyField(int i, ByteBuf out) {
-        out.writeBytes(buf, fields[i * 4], fields[i * 4 + 3] - fields[i * 4]).writeByte('\r').writeByte('\n');
+        out.writeBytes(bytes, fields[i * 4], fields[i * 4 + 3] - fields[i * 4]).writeByte('\r').writeByte('\n');
     }
 
     /** Appends field {@code i}'s value bytes. */
     void copyValue(int i, ByteBuf out) {
-        out.writeBytes(buf, fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2]);
+        out.writeBytes(bytes, fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2]);
     }
 
     /** The methods a request line names without a new string for each request. */
@@ -215,15 +252,15 @@ final class HttpHead {
      * it has not three parts.
      */
     String[] requestLine() {
-        int start = buf.readerIndex();
-        int first = buf.indexOf(start, lineEnd, (byte) ' ');
-        int second = first < 0 ? -1 : buf.indexOf(first + 1, lineEnd, (byte) ' ');
+        int start = 0;
+        int first = indexOf(start, lineEnd, (byte) ' ');
+        int second = first < 0 ? -1 : indexOf(first + 1, lineEnd, (byte) ' ');
         if (first <= start || second <= first + 1 || second + 1 >= lineEnd) {
             return null;
         }
         String version = lineEnd - second - 1 == 8 && sameBytes(second + 1, "HTTP/1.1") ? "HTTP/1.1"
-                : buf.toString(second + 1, lineEnd - second - 1, StandardCharsets.ISO_8859_1);
-        return new String[] {method(start, first), buf.toString(first + 1, second - first - 1, StandardCharsets.ISO_8859_1),
+                : new String(bytes, second + 1, lineEnd - second - 1, StandardCharsets.ISO_8859_1);
+        return new String[] {method(start, first), new String(bytes, first + 1, second - first - 1, StandardCharsets.ISO_8859_1),
             version};
     }
 
@@ -233,12 +270,12 @@ final class HttpHead {
                 return known;
             }
         }
-        return buf.toString(start, end - start, StandardCharsets.ISO_8859_1);
+        return new String(bytes, start, end - start, StandardCharsets.ISO_8859_1);
     }
 
     private boolean sameBytes(int start, String ascii) {
         for (int i = 0; i < ascii.length(); i++) {
-            if (buf.getByte(start + i) != ascii.charAt(i)) {
+            if (bytes[start + i] != ascii.charAt(i)) {
                 return false;
             }
         }
@@ -247,18 +284,18 @@ final class HttpHead {
 
     /** Appends the start line as it came, with its CRLF. */
     void copyStartLine(ByteBuf out) {
-        out.writeBytes(buf, buf.readerIndex(), lineEnd - buf.readerIndex()).writeByte('\r').writeByte('\n');
+        out.writeBytes(bytes, 0, lineEnd).writeByte('\r').writeByte('\n');
     }
 
     /** The status code of a response head, or -1 when its status line is malformed. */
     int status() {
-        int at = buf.readerIndex() + "HTTP/1.1 ".length();
-        if (lineEnd < at + 3 || !equalsLower(buf.readerIndex(), buf.readerIndex() + 7, "http/1.")) {
+        int at = "HTTP/1.1 ".length();
+        if (lineEnd < at + 3 || !equalsLower(0, 7, "http/1.")) {
             return -1;
         }
         int status = 0;
         for (int p = at; p < at + 3; p++) {
-            byte b = buf.getByte(p);
+            byte b = bytes[p];
             if (b < '0' || b > '9') {
                 return -1;
             }
@@ -269,7 +306,7 @@ final class HttpHead {
 
     /** Whether a response head's version is HTTP/1.0 (its connection closes unless it says keep-alive). */
     boolean responseIsHttp10() {
-        return buf.getByte(buf.readerIndex() + 7) == '0';
+        return bytes[7] == '0';
     }
 
     private boolean equalsLower(int start, int end, String lower) {
@@ -277,7 +314,7 @@ final class HttpHead {
             return false;
         }
         for (int i = 0; i < lower.length(); i++) {
-            int b = buf.getByte(start + i);
+            int b = bytes[start + i];
             if (b >= 'A' && b <= 'Z') {
                 b += 'a' - 'A';
             }

@@ -113,15 +113,15 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     private boolean readHead() {
-        int end = HttpHead.end(in);
-        if (end < 0) {
-            if (in.readableBytes() > MAX_HEAD) {
+        int length = head.read(in, MAX_HEAD);
+        if (length < 0) {
+            if (in.readableBytes() >= MAX_HEAD) {
                 lost(new IOException("the upstream's response head exceeds " + MAX_HEAD + " bytes"));
             }
             return false;
         }
-        ByteBuf raw = in.readSlice(end - in.readerIndex());
-        int status = head.parse(raw) ? head.status() : -1;
+        in.skipBytes(length);
+        int status = head.parse() ? head.status() : -1;
         if (status < 0) {
             lost(new IOException("the upstream's response head is malformed"));
             return false;
