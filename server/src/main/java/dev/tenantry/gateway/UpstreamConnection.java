@@ -126,7 +126,11 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             lost(new IOException("the upstream's response head is malformed"));
             return false;
         }
-        if (status == 101 && webSocket) {
+        if (status == 101) {
+            if (!webSocket) { // the gateway asked for no upgrade: this upstream speaks something else now
+                lost(new IOException("the upstream switched protocols unasked"));
+                return false;
+            }
             tunnel = true;
             exchange.upgraded(head);
             if (in.isReadable()) {
