@@ -44,7 +44,7 @@ final class Forwarding {
 
     /** The head of {@code request} for {@code upstream}, as {@code route} sends it; {@code keyHeader} carried the API key ("" if none). */
     private void toUpstream(ByteBuf out, Request request, HttpHead head, Peer client, TenantState state,
-                    TenantState.CompiledRoute route, Upstream upstream, String keyHeader) {
+                            TenantState.CompiledRoute route, Upstream upstream, String keyHeader) {
         startLine(out, request, upstreamTarget(request, route, upstream));
         int connection = head.indexOf("connection");
         String listed = connection < 0 ? null : head.value(connection);
