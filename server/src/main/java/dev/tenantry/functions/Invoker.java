@@ -130,9 +130,10 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * Serves {@code req} with {@code function} of {@code tenant}; {@code done} gets the status the
-     * caller saw.
+     * caller saw. {@code source} is the caller's IP address as the gateway saw it (the request may
+     * have come through a local hop).
      */
-    public void invoke(TenantContext tenant, String function, HttpServerRequest req, IntConsumer done) {
+    public void invoke(TenantContext tenant, String function, HttpServerRequest req, String source, IntConsumer done) {
         Integer version = tenant.functions().get(function);
         if (version == null) {
             done.accept(Replies.send(req, 404, "function-not-found", "Function not found",
@@ -141,7 +142,7 @@ public final class Invoker implements AutoCloseable {
         }
         invocations.incrementAndGet();
         TenantWorkers workers = tenants.computeIfAbsent(tenant.id(), TenantWorkers::new);
-        Call call = new Call(tenant, function, version, req, workers, done);
+        Call call = new Call(tenant, function, version, req, source, workers, done);
         call.enter(false);
     }
 
@@ -154,6 +155,7 @@ public final class Invoker implements AutoCloseable {
         final String function;
         final int version;
         final HttpServerRequest req;
+        final String source;
         final TenantWorkers workers;
         final IntConsumer done;
         final AtomicBoolean finished = new AtomicBoolean();
@@ -168,12 +170,13 @@ public final class Invoker implements AutoCloseable {
         /** The load this request was sent right behind, if it was. */
         Future<TenantWorkers.Loaded> behindLoad;
 
-        Call(TenantContext tenant, String function, int version, HttpServerRequest req,
+        Call(TenantContext tenant, String function, int version, HttpServerRequest req, String source,
              TenantWorkers workers, IntConsumer done) {
             this.tenant = tenant;
             this.function = function;
             this.version = version;
             this.req = req;
+            this.source = source == null ? "" : source;
             this.workers = workers;
             this.done = done;
             this.requestId = WorkerProtocol.requestId(req);
@@ -409,7 +412,6 @@ public final class Invoker implements AutoCloseable {
             out.set("x-tenantry-url", (req.scheme() == null ? "http" : req.scheme()) + "://" + (host == null ? "localhost" : host) + req.uri());
             out.set("x-tenantry-request-id", requestId);
             out.set("x-tenantry-deadline", Long.toString(deadline));
-            String source = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
             out.set("x-tenantry-source-ip", source);
             out.set("X-Forwarded-For", source);
             out.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());

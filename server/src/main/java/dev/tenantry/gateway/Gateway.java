@@ -1,28 +1,24 @@
 package dev.tenantry.gateway;
 
 import dev.tenantry.functions.Invoker;
-import java.util.Optional;
-
 import dev.tenantry.sdk.context.ContextIndex;
 import dev.tenantry.sdk.context.TenantContext;
 import dev.tenantry.sdk.context.TenantHeaders;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The gateway: one HTTP server per event loop on the shared port, all reading the same
- * context index and per-tenant state. {@link #start} blocks until the port is bound.
+ * The gateway: a Netty server on its own event loops, all reading the same context index and
+ * per-tenant state; {@code /fn/} requests pass through the {@link FunctionHop} to the invoker.
+ * {@link #start} blocks until the port is bound.
  */
 public final class Gateway implements AutoCloseable {
-    private final Vertx vertx;
-    private final List<String> deployments;
-    private final Shared shared;
+    private final GatewayServer server;
+    private final FunctionHop hop;
+    private final Upstreams upstreams;
 
     /** What every event loop's server shares: settings, the index, per-tenant state, upstreams, metrics. */
     static final class Shared {
@@ -32,7 +28,6 @@ public final class Gateway implements AutoCloseable {
         final Upstreams upstreams;
         final GatewayMetrics metrics;
         final Map<String, TenantState> states = new ConcurrentHashMap<>();
-        final AtomicInteger port = new AtomicInteger();
         final Functions functions;
 
         Shared(GatewaySettings settings, ContextIndex index, Upstreams upstreams, GatewayMetrics metrics, Functions functions) {
@@ -53,12 +48,22 @@ public final class Gateway implements AutoCloseable {
             return states.compute(context.id(), (id, previous) -> previous != null && previous.context == context
                     ? previous : TenantState.of(context, previous, upstreams, metrics));
         }
+
+        /** Whether {@code ip} is a trusted front proxy's, whose tenant and forwarding headers are believed. */
+        boolean trusts(String ip) {
+            for (Cidr cidr : settings.trustedProxies()) {
+                if (cidr.contains(ip)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
-    private Gateway(Vertx vertx, List<String> deployments, Shared shared) {
-        this.vertx = vertx;
-        this.deployments = deployments;
-        this.shared = shared;
+    private Gateway(GatewayServer server, FunctionHop hop, Upstreams upstreams) {
+        this.server = server;
+        this.hop = hop;
+        this.upstreams = upstreams;
     }
 
     /**
@@ -84,14 +89,15 @@ public final class Gateway implements AutoCloseable {
             }
         });
         index.tenants().stream().filter(Gateway::hasHealthChecks).forEach(shared::state);
-        List<String> deployments = new ArrayList<>();
+        int eventLoops = Math.max(1, settings.eventLoops());
+        FunctionHop hop = null;
         try {
-            // One server per event loop, all on one port (Vert.x shares it; port 0 picks one free port for all).
-            deployments.add(vertx.deployVerticle(() -> new GatewayVerticle(shared),
-                    new DeploymentOptions().setInstances(Math.max(1, settings.eventLoops()))).await());
-            return new Gateway(vertx, deployments, shared);
+            hop = FunctionHop.start(vertx, shared, eventLoops);
+            return new Gateway(GatewayServer.start(shared, hop), hop, upstreams);
         } catch (RuntimeException e) {
-            deployments.forEach(id -> vertx.undeploy(id).await());
+            if (hop != null) {
+                hop.close();
+            }
             upstreams.close();
             throw e;
         }
@@ -103,17 +109,16 @@ public final class Gateway implements AutoCloseable {
 
     /** The port the gateway listens on. */
     public int port() {
-        return shared.port.get();
+        return server.port();
     }
 
     @Override
     public void close() {
         try {
-            for (String id : deployments) {
-                vertx.undeploy(id).await();
-            }
+            server.close();
+            hop.close();
         } finally {
-            shared.upstreams.close();
+            upstreams.close();
         }
     }
 }

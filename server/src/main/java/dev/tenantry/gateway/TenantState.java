@@ -3,6 +3,7 @@ package dev.tenantry.gateway;
 import dev.tenantry.sdk.context.PlanLimits;
 import dev.tenantry.sdk.context.Route;
 import dev.tenantry.sdk.context.TenantContext;
+import dev.tenantry.sdk.context.TenantHeaders;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What the gateway derives from one tenant's context, rebuilt when the context changes: routes
@@ -29,7 +31,7 @@ final class TenantState {
     /** Secrets already proven against this state's keys (a new state, e.g. after a revocation, starts empty). */
     private final Map<String, Key> proven = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private record Signed(long second, String value) {
+    private record Signed(long second, byte[] lines) {
     }
 
     record Key(String id, byte[] hash, long expiresAtMillis) {
@@ -52,6 +54,42 @@ final class TenantState {
             this.upstreams = route.upstreams().stream().map(u -> registry.of(u.url(), route.healthCheck())).toArray(Upstream[]::new);
             this.apiKey = "api-key".equals(route.auth());
             this.leastLoaded = "least".equals(route.balance());
+        }
+
+        /** Power of two choices (or the least loaded of all) among available upstreams, avoiding {@code not}. */
+        Upstream pick(Upstream not) {
+            if (upstreams.length == 1) {
+                return upstreams[0];
+            }
+            List<Upstream> candidates = new ArrayList<>(upstreams.length);
+            for (Upstream u : upstreams) {
+                if (u != not && u.available()) {
+                    candidates.add(u);
+                }
+            }
+            if (candidates.isEmpty()) {
+                for (Upstream u : upstreams) {
+                    if (u != not) {
+                        candidates.add(u);
+                    }
+                }
+            }
+            if (candidates.isEmpty()) {
+                return upstreams[0];
+            }
+            if (leastLoaded) {
+                Upstream best = candidates.getFirst();
+                for (Upstream u : candidates) {
+                    if (u.inFlight.get() < best.inFlight.get()) {
+                        best = u;
+                    }
+                }
+                return best;
+            }
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            Upstream a = candidates.get(random.nextInt(candidates.size()));
+            Upstream b = candidates.get(random.nextInt(candidates.size()));
+            return b.inFlight.get() < a.inFlight.get() ? b : a;
         }
 
         /** On a segment boundary: {@code /api} matches {@code /api}, {@code /api/x}, {@code /api?q}, not {@code /apix}. */
@@ -100,14 +138,20 @@ final class TenantState {
         return new TenantState(context, routes, Map.copyOf(keys), limiter, meters);
     }
 
-    /** The tenant headers' signature for this second (computed once a second per tenant). */
-    String signature(dev.tenantry.sdk.context.TenantHeaders signer, long unixSeconds) {
+    /**
+     * The tenant's signed headers ({@code X-Tenant-Id}, {@code -Slug}, {@code -Tier}, {@code -Time},
+     * {@code -Signature}) as header lines, built once a second per tenant.
+     */
+    byte[] signedHeaders(TenantHeaders signer, long unixSeconds) {
         Signed s = signed;
         if (s == null || s.second() != unixSeconds) {
-            s = new Signed(unixSeconds, signer.sign(context.id(), context.slug(), context.tier(), unixSeconds));
+            String signature = signer.sign(context.id(), context.slug(), context.tier(), unixSeconds);
+            s = new Signed(unixSeconds, (TenantHeaders.ID + ": " + context.id() + "\r\n" + TenantHeaders.SLUG + ": " + context.slug()
+                    + "\r\n" + TenantHeaders.TIER + ": " + context.tier() + "\r\n" + TenantHeaders.TIME + ": " + unixSeconds
+                    + "\r\n" + TenantHeaders.SIGNATURE + ": " + signature + "\r\n").getBytes(StandardCharsets.UTF_8));
             signed = s;
         }
-        return s.value();
+        return s.lines();
     }
 
     CompiledRoute route(String path) {

@@ -16,6 +16,8 @@ final class Upstream {
     final boolean ssl;
     final String basePath; // "" or "/base" without a trailing slash
     final String hostHeader;
+    /** {@code Host: <hostHeader>} and CRLF, as the gateway sends it. */
+    final byte[] hostLine;
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicLong requests = new AtomicLong();
     private volatile boolean healthy = true;
@@ -33,6 +35,7 @@ final class Upstream {
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         boolean defaultPort = uri.getPort() < 0 || (ssl ? port == 443 : port == 80);
         this.hostHeader = defaultPort ? host : host + ":" + port;
+        this.hostLine = ("Host: " + hostHeader + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /** Healthy by its checks and not ejected after a failed connect. */

@@ -120,6 +120,7 @@ class GatewayEdgeTest {
     void oversized_headers_get_431() {
         GatewayClient.Answer answer = gateway.get("edge.localhost", "/", Map.of("X-Big", "x".repeat(20_000)));
         assertThat(answer.status()).isEqualTo(431);
+        assertThat(answer.header("ratelimit-limit")).as("the gateway's own answer, not a relayed one").isNull();
     }
 
     @Test
@@ -133,6 +134,37 @@ class GatewayEdgeTest {
             int read = socket.getInputStream().read();
             assertThat(read).as("the server closed the connection").isEqualTo(-1);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+        }
+    }
+
+    @Test
+    void pipelined_requests_are_answered_in_order_and_connection_close_is_honoured() throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", node.gatewayUrl().getPort())) {
+            socket.setSoTimeout(5_000);
+            String requests = "GET /echo/1 HTTP/1.1\r\nHost: edge.localhost\r\n\r\n"
+                    + "HEAD /echo/2 HTTP/1.1\r\nHost: edge.localhost\r\n\r\n"
+                    + "POST /echo/3 HTTP/1.1\r\nHost: edge.localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"
+                    + "GET /echo/4 HTTP/1.1\r\nHost: edge.localhost\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(requests.getBytes(StandardCharsets.US_ASCII));
+            String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII); // ends: closed
+            assertThat(answers.split("HTTP/1.1 200 OK", -1)).as(answers).hasSize(5);
+            assertThat(answers).contains("HTTP/1.1 100 Continue").contains("\"bodyBytes\":5").contains("Connection: close")
+                    .doesNotContain("\"uri\":\"/echo/2\"");
+            assertThat(answers.indexOf("\"uri\":\"/echo/1\"")).isPositive()
+                    .isLessThan(answers.indexOf("\"uri\":\"/echo/3\"")).isLessThan(answers.indexOf("\"uri\":\"/echo/4\""));
+        }
+    }
+
+    @Test
+    void a_body_framed_two_ways_is_refused_with_400_and_the_connection_closed() throws IOException {
+        for (String framing : List.of("Content-Length: 5\r\nTransfer-Encoding: chunked", "Content-Length: 5\r\nContent-Length: 6")) {
+            try (Socket socket = new Socket("127.0.0.1", node.gatewayUrl().getPort())) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: edge.localhost\r\n" + framing + "\r\n\r\nhello")
+                        .getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII); // ends: closed
+                assertThat(answer).as(framing).startsWith("HTTP/1.1 400 ");
+            }
         }
     }
 
