@@ -64,39 +64,25 @@ postgres_pid=""
 gateway_pids=()
 harness_pid=""
 
-wait_exit() { # pid, tries of 0.5 s
-  local pid="$1" tries="$2"
-  for _ in $(seq 1 "$tries"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
-  ! kill -0 "$pid" 2>/dev/null
-}
-stop_pid() { # pid, what: SIGTERM, at most 60 s, then SIGKILL
-  local pid="$1" what="$2"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_exit "$pid" 120; then
-    echo "context.sh: $what (pid $pid) did not stop within 60 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-}
 stop_nodes() {
   # A gateway node the harness started and could not stop (the harness died): its pid file.
   if [ -f "$work/gateway-new.pid" ]; then
-    stop_pid "$(tr -d ' \n' <"$work/gateway-new.pid")" "the new gateway node"
+    bench_stop_pid "$(tr -d ' \n' <"$work/gateway-new.pid")" "the new gateway node"
   fi
-  for pid in ${gateway_pids[@]+"${gateway_pids[@]}"}; do stop_pid "$pid" "a gateway node"; done
+  for pid in ${gateway_pids[@]+"${gateway_pids[@]}"}; do bench_stop_pid "$pid" "a gateway node"; done
   gateway_pids=()
-  stop_pid "$api_pid" "the API node"
+  bench_stop_pid "$api_pid" "the API node"
   api_pid=""
   # The API node stops its embedded PostgreSQL; make sure it did not outlive it.
   if [ -n "$postgres_pid" ] && kill -0 "$postgres_pid" 2>/dev/null; then
-    wait_exit "$postgres_pid" 60 || kill -TERM "$postgres_pid" 2>/dev/null || true
+    bench_wait_exit "$postgres_pid" 60 || kill -TERM "$postgres_pid" 2>/dev/null || true
   fi
 }
 cleanup() {
   # The harness first: its shutdown hook stops a new gateway node it is timing.
   if [ -n "$harness_pid" ] && kill -0 "$harness_pid" 2>/dev/null; then
     kill -TERM "$harness_pid" 2>/dev/null || true
-    wait_exit "$harness_pid" 40 || kill -KILL "$harness_pid" 2>/dev/null || true
+    bench_wait_exit "$harness_pid" 40 || kill -KILL "$harness_pid" 2>/dev/null || true
   fi
   stop_nodes
   if [ "$keep" -eq 1 ]; then

@@ -79,20 +79,6 @@ node_pid=""
 postgres_pid=""
 harness_pid=""
 
-wait_exit() { # pid, tries of 0.5 s
-  local pid="$1" tries="$2"
-  for _ in $(seq 1 "$tries"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
-  ! kill -0 "$pid" 2>/dev/null
-}
-stop_pid() { # pid, what: SIGTERM, at most 60 s, then SIGKILL
-  local pid="$1" what="$2"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_exit "$pid" 120; then
-    echo "functions.sh: $what (pid $pid) did not stop within 60 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-}
 # Processes of ours still alive after their parents stopped (sandboxes of a killed node or
 # harness): those whose command line names this run's temporary directory, each by its pid.
 stop_leftovers() {
@@ -107,18 +93,18 @@ stop_leftovers() {
   [ "$n" -eq 0 ] || echo "functions.sh: stopped $n leftover process(es) of this run" >&2
 }
 stop_node() {
-  stop_pid "$node_pid" "the node"
+  bench_stop_pid "$node_pid" "the node"
   node_pid=""
   # The node stops its embedded PostgreSQL; make sure it did not outlive it.
   if [ -n "$postgres_pid" ] && kill -0 "$postgres_pid" 2>/dev/null; then
-    wait_exit "$postgres_pid" 60 || kill -TERM "$postgres_pid" 2>/dev/null || true
+    bench_wait_exit "$postgres_pid" 60 || kill -TERM "$postgres_pid" 2>/dev/null || true
   fi
 }
 cleanup() {
   # The harness first: it stops the bare sandboxed servers and its registry.
   if [ -n "$harness_pid" ] && kill -0 "$harness_pid" 2>/dev/null; then
     kill -TERM "$harness_pid" 2>/dev/null || true
-    wait_exit "$harness_pid" 40 || kill -KILL "$harness_pid" 2>/dev/null || true
+    bench_wait_exit "$harness_pid" 40 || kill -KILL "$harness_pid" 2>/dev/null || true
   fi
   stop_node
   stop_leftovers

@@ -22,3 +22,21 @@ bench_harness() {
     (cd "$root" && ./mvnw -q -B -DskipTests -pl bench -am package) >&2
   fi
 }
+
+# Waits up to $2 half-seconds for pid $1 to exit; true when it did.
+bench_wait_exit() {
+  local pid="$1" tries="$2"
+  for _ in $(seq 1 "$tries"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
+# Stops pid $1 ($2 says what it is): SIGTERM, at most 60 s, then SIGKILL.
+bench_stop_pid() {
+  local pid="$1" what="$2"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! bench_wait_exit "$pid" 120; then
+    echo "$(basename "$0"): $what (pid $pid) did not stop within 60 s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}

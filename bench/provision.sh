@@ -57,24 +57,12 @@ server_pid=""
 postgres_pid=""
 redis_pid=""
 
-# Waits up to $2 half-seconds for pid $1 to exit; true when it did.
-wait_exit() {
-  local pid="$1" tries="$2"
-  for _ in $(seq 1 "$tries"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
-  ! kill -0 "$pid" 2>/dev/null
-}
 stop_server() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    if ! wait_exit "$server_pid" 120; then
-      echo "provision.sh: the server did not stop within 60 s; killing it" >&2
-      kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-  fi
+  bench_stop_pid "$server_pid" "the server"
   # The server stops its PostgreSQL and redis-server; make sure neither outlived it.
   for pid in "$postgres_pid" "$redis_pid"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      wait_exit "$pid" 60 || kill -TERM "$pid" 2>/dev/null || true
+      bench_wait_exit "$pid" 60 || kill -TERM "$pid" 2>/dev/null || true
     fi
   done
   server_pid=""
