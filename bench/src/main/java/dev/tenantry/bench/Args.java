@@ -26,4 +26,18 @@ final class Args {
         }
         return new Parsed(help, values);
     }
+
+    /** The integer value of option {@code --name}, which must be from {@code min} to {@code max}. */
+    static int bounded(String name, String value, int min, int max) {
+        int n;
+        try {
+            n = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be an integer, not '" + value + "'");
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException("--" + name + " must be from " + min + " to " + max);
+        }
+        return n;
+    }
 }

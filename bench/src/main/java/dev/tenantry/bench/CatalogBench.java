@@ -686,37 +686,24 @@ public final class CatalogBench {
                     case "token" -> o.token = v;
                     case "server-pid" -> o.serverPid = Long.parseLong(v);
                     case "postgres-pid" -> o.postgresPid = Long.parseLong(v);
-                    case "tenants" -> o.tenants = bounded(e.getKey(), v, 1, 1_000_000);
-                    case "create-concurrency" -> o.createConcurrency = bounded(e.getKey(), v, 1, 256);
-                    case "rate" -> o.rate = bounded(e.getKey(), v, 1, 100_000);
-                    case "duration" -> o.durationSeconds = bounded(e.getKey(), v, 1, 3_600);
-                    case "rounds" -> o.rounds = bounded(e.getKey(), v, 1, 20);
-                    case "open-connections" -> o.openConnections = bounded(e.getKey(), v, 1, 512);
-                    case "throughput-connections" -> o.throughputConnections = bounded(e.getKey(), v, 1, 512);
-                    case "throughput-duration" -> o.throughputSeconds = bounded(e.getKey(), v, 1, 3_600);
-                    case "list-rate" -> o.listRate = bounded(e.getKey(), v, 1, 10_000);
-                    case "list-duration" -> o.listSeconds = bounded(e.getKey(), v, 1, 3_600);
-                    case "list-limit" -> o.listLimit = bounded(e.getKey(), v, 1, 500);
-                    case "warmup" -> o.warmupSeconds = bounded(e.getKey(), v, 0, 600);
-                    case "create-timeout" -> o.createTimeoutSeconds = bounded(e.getKey(), v, 1, 7_200);
-                    case "clk-tck" -> o.ticksPerSecond = bounded(e.getKey(), v, 1, 100_000);
+                    case "tenants" -> o.tenants = Args.bounded(e.getKey(), v, 1, 1_000_000);
+                    case "create-concurrency" -> o.createConcurrency = Args.bounded(e.getKey(), v, 1, 256);
+                    case "rate" -> o.rate = Args.bounded(e.getKey(), v, 1, 100_000);
+                    case "duration" -> o.durationSeconds = Args.bounded(e.getKey(), v, 1, 3_600);
+                    case "rounds" -> o.rounds = Args.bounded(e.getKey(), v, 1, 20);
+                    case "open-connections" -> o.openConnections = Args.bounded(e.getKey(), v, 1, 512);
+                    case "throughput-connections" -> o.throughputConnections = Args.bounded(e.getKey(), v, 1, 512);
+                    case "throughput-duration" -> o.throughputSeconds = Args.bounded(e.getKey(), v, 1, 3_600);
+                    case "list-rate" -> o.listRate = Args.bounded(e.getKey(), v, 1, 10_000);
+                    case "list-duration" -> o.listSeconds = Args.bounded(e.getKey(), v, 1, 3_600);
+                    case "list-limit" -> o.listLimit = Args.bounded(e.getKey(), v, 1, 500);
+                    case "warmup" -> o.warmupSeconds = Args.bounded(e.getKey(), v, 0, 600);
+                    case "create-timeout" -> o.createTimeoutSeconds = Args.bounded(e.getKey(), v, 1, 7_200);
+                    case "clk-tck" -> o.ticksPerSecond = Args.bounded(e.getKey(), v, 1, 100_000);
                     default -> throw new IllegalArgumentException("unknown option --" + e.getKey() + "\n" + USAGE);
                 }
             }
             return o;
-        }
-
-        private static int bounded(String name, String value, int min, int max) {
-            int n;
-            try {
-                n = Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + name + " must be an integer, not '" + value + "'");
-            }
-            if (n < min || n > max) {
-                throw new IllegalArgumentException("--" + name + " must be from " + min + " to " + max);
-            }
-            return n;
         }
     }
 }

@@ -563,29 +563,29 @@ public final class ContextBench {
                 switch (k) {
                     case "client-config" -> o.clientConfig = v;
                     case "api-pid" -> o.apiPid = Long.parseLong(v);
-                    case "postgres-port" -> o.postgresPort = bounded(k, v, 1, 65_535);
+                    case "postgres-port" -> o.postgresPort = Args.bounded(k, v, 1, 65_535);
                     case "postgres-pid" -> o.postgresPid = Long.parseLong(v);
                     case "gateways" -> o.gateways = List.of(v.split(","));
                     case "gateway-command" -> o.gatewayCommand = v;
                     case "master-key" -> o.masterKey = v;
                     case "work-dir" -> o.workDir = v;
-                    case "tenants" -> o.tenants = bounded(k, v, 2, 1_000_000);
-                    case "batch" -> o.batch = bounded(k, v, 1, 100_000);
-                    case "duration" -> o.durationSeconds = bounded(k, v, 1, 600);
-                    case "rounds" -> o.rounds = bounded(k, v, 1, 10);
-                    case "warmup" -> o.warmupSeconds = bounded(k, v, 0, 120);
+                    case "tenants" -> o.tenants = Args.bounded(k, v, 2, 1_000_000);
+                    case "batch" -> o.batch = Args.bounded(k, v, 1, 100_000);
+                    case "duration" -> o.durationSeconds = Args.bounded(k, v, 1, 600);
+                    case "rounds" -> o.rounds = Args.bounded(k, v, 1, 10);
+                    case "warmup" -> o.warmupSeconds = Args.bounded(k, v, 0, 120);
                     case "wrk" -> o.wrk = v;
-                    case "wrk-threads" -> o.wrkThreads = bounded(k, v, 1, 64);
-                    case "wrk-connections" -> o.wrkConnections = bounded(k, v, 1, 10_000);
-                    case "changes" -> o.changes = bounded(k, v, 1, 100_000);
-                    case "poll-us" -> o.pollMicros = bounded(k, v, 200, 1_000_000);
-                    case "observe-timeout-ms" -> o.observeTimeoutMs = bounded(k, v, 10, 60_000);
-                    case "gap-ms" -> o.gapMs = bounded(k, v, 0, 10_000);
-                    case "gc-samples" -> o.gcSamples = bounded(k, v, 1, 9);
-                    case "starts" -> o.starts = bounded(k, v, 0, 20);
-                    case "max-minutes" -> o.maxMinutes = bounded(k, v, 1, 120);
-                    case "reserve-seconds" -> o.reserveSeconds = bounded(k, v, 0, 3_600);
-                    case "clk-tck" -> o.ticksPerSecond = bounded(k, v, 1, 100_000);
+                    case "wrk-threads" -> o.wrkThreads = Args.bounded(k, v, 1, 64);
+                    case "wrk-connections" -> o.wrkConnections = Args.bounded(k, v, 1, 10_000);
+                    case "changes" -> o.changes = Args.bounded(k, v, 1, 100_000);
+                    case "poll-us" -> o.pollMicros = Args.bounded(k, v, 200, 1_000_000);
+                    case "observe-timeout-ms" -> o.observeTimeoutMs = Args.bounded(k, v, 10, 60_000);
+                    case "gap-ms" -> o.gapMs = Args.bounded(k, v, 0, 10_000);
+                    case "gc-samples" -> o.gcSamples = Args.bounded(k, v, 1, 9);
+                    case "starts" -> o.starts = Args.bounded(k, v, 0, 20);
+                    case "max-minutes" -> o.maxMinutes = Args.bounded(k, v, 1, 120);
+                    case "reserve-seconds" -> o.reserveSeconds = Args.bounded(k, v, 0, 3_600);
+                    case "clk-tck" -> o.ticksPerSecond = Args.bounded(k, v, 1, 100_000);
                     default -> throw new IllegalArgumentException("unknown option --" + k + "\n" + USAGE);
                 }
             }
@@ -593,19 +593,6 @@ public final class ContextBench {
                 throw new IllegalArgumentException("--starts needs --gateway-command and --master-key");
             }
             return o;
-        }
-
-        private static int bounded(String name, String value, int min, int max) {
-            int n;
-            try {
-                n = Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + name + " must be an integer, not '" + value + "'");
-            }
-            if (n < min || n > max) {
-                throw new IllegalArgumentException("--" + name + " must be from " + min + " to " + max);
-            }
-            return n;
         }
     }
 }

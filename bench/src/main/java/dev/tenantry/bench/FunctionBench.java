@@ -417,23 +417,14 @@ public final class FunctionBench {
                 poolTimeouts++;
             }
             String slug = cold.get(i);
-            try (FunctionHttp c = FunctionHttp.tcp(gateway, slug + ".localhost", null, 30_000).connect()) {
-                byte[] req = c.get("/fn/" + FUNCTION);
-                long a = System.nanoTime();
-                FunctionHttp.Response r1 = c.exchange(req, true);
-                long b = System.nanoTime();
-                FunctionHttp.Response r2 = c.exchange(req, true);
-                long d = System.nanoTime();
-                for (FunctionHttp.Response r : List.of(r1, r2)) {
-                    if (r.status() != 200 || !r.text().equals("ok")) {
-                        bad++;
-                        badExample = badExample != null ? badExample : slug + ": " + r.status() + " " + r.text();
-                    }
-                }
-                first.add(b - a);
-                second.add(d - b);
-                done++;
+            FirstTwo two = firstTwo(slug, FUNCTION);
+            for (FunctionHttp.Response r : two.bad()) {
+                bad++;
+                badExample = badExample != null ? badExample : slug + ": " + r.status() + " " + r.text();
             }
+            first.add(two.firstNanos());
+            second.add(two.secondNanos());
+            done++;
             if (bareDone < o.bareStarts && i % stride == stride - 1) {
                 awaitPool(15_000); // the refill of the worker just taken must not compete with the baseline
                 fresh.add(FunctionBare.once(o.bwrap, o.node, work.resolve("bare-cold")));
@@ -526,17 +517,10 @@ public final class FunctionBench {
         int before = procs.scan().workers().size();
         for (String slug : tenants) {
             awaitPool(15_000);
-            try (FunctionHttp c = FunctionHttp.tcp(gateway, slug + ".localhost", null, 30_000).connect()) {
-                byte[] req = c.get("/fn/" + name);
-                long a = System.nanoTime();
-                FunctionHttp.Response r1 = c.exchange(req, true);
-                long b = System.nanoTime();
-                FunctionHttp.Response r2 = c.exchange(req, true);
-                long d = System.nanoTime();
-                bad += (r1.status() == 200 && r1.text().equals("ok") ? 0 : 1) + (r2.status() == 200 && r2.text().equals("ok") ? 0 : 1);
-                first.add(b - a);
-                second.add(d - b);
-            }
+            FirstTwo two = firstTwo(slug, name);
+            bad += two.bad().size();
+            first.add(two.firstNanos());
+            second.add(two.secondNanos());
         }
         int after = procs.scan().workers().size();
         Samples.Summary f = Samples.Summary.of(Samples.sorted(List.of(first)));
@@ -548,6 +532,25 @@ public final class FunctionBench {
         out.add(coldRow("1st request (load into the warm worker, invoke)", first, f));
         out.add(coldRow("2nd request", second, s2));
         out.add(String.format(Locale.ROOT, "  non-200/\"ok\" answers %d", bad));
+    }
+
+    /** A tenant's first two requests to {@code function}, timed, on one new keep-alive connection opened before the clock starts. */
+    private record FirstTwo(FunctionHttp.Response first, FunctionHttp.Response second, long firstNanos, long secondNanos) {
+        /** The answers that are not 200 "ok". */
+        List<FunctionHttp.Response> bad() {
+            return Stream.of(first, second).filter(r -> r.status() != 200 || !r.text().equals("ok")).toList();
+        }
+    }
+
+    private FirstTwo firstTwo(String slug, String function) throws IOException {
+        try (FunctionHttp c = FunctionHttp.tcp(gateway, slug + ".localhost", null, 30_000).connect()) {
+            byte[] req = c.get("/fn/" + function);
+            long a = System.nanoTime();
+            FunctionHttp.Response r1 = c.exchange(req, true);
+            long b = System.nanoTime();
+            FunctionHttp.Response r2 = c.exchange(req, true);
+            return new FirstTwo(r1, r2, b - a, System.nanoTime() - b);
+        }
     }
 
     // --------------------------------------------------------------------------------- 3. density
@@ -1168,52 +1171,39 @@ public final class FunctionBench {
                     case "client-config" -> o.clientConfig = v;
                     case "server-pid" -> o.serverPid = Long.parseLong(v);
                     case "postgres-pid" -> o.postgresPid = Long.parseLong(v);
-                    case "gateway-port" -> o.gatewayPort = bounded(k, v, 1, 65_535);
+                    case "gateway-port" -> o.gatewayPort = Args.bounded(k, v, 1, 65_535);
                     case "runtime-dir" -> o.runtimeDir = v;
                     case "blob-dir" -> o.blobDir = v;
                     case "server-log" -> o.serverLog = v;
-                    case "registry-port" -> o.registryPort = bounded(k, v, 1, 65_535);
-                    case "pool-size" -> o.poolSize = bounded(k, v, 1, 1_000);
-                    case "idle-timeout" -> o.idleTimeout = bounded(k, v, 1, 86_400);
+                    case "registry-port" -> o.registryPort = Args.bounded(k, v, 1, 65_535);
+                    case "pool-size" -> o.poolSize = Args.bounded(k, v, 1, 1_000);
+                    case "idle-timeout" -> o.idleTimeout = Args.bounded(k, v, 1, 86_400);
                     case "work-dir" -> o.workDir = v;
                     case "wrk" -> o.wrk = v;
                     case "node" -> o.node = Path.of(v);
                     case "bwrap" -> o.bwrap = Path.of(v);
                     case "npm" -> o.npm = Path.of(v);
-                    case "cold" -> o.cold = bounded(k, v, 1, 10_000);
-                    case "density" -> o.density = bounded(k, v, 0, 10_000);
-                    case "functions" -> o.functions = bounded(k, v, 0, 10_000);
-                    case "module-tenants" -> o.moduleTenants = bounded(k, v, 1, 1_000);
-                    case "modules" -> o.modules = bounded(k, v, 2, 100);
-                    case "deploys" -> o.deploys = bounded(k, v, 1, 10_000);
-                    case "latency-requests" -> o.latencyRequests = bounded(k, v, 2, 10_000_000);
-                    case "latency-warmup" -> o.latencyWarmup = bounded(k, v, 0, 10_000_000);
-                    case "duration" -> o.durationSeconds = bounded(k, v, 1, 600);
-                    case "rounds" -> o.rounds = bounded(k, v, 1, 20);
-                    case "warmup" -> o.warmupSeconds = bounded(k, v, 0, 600);
-                    case "wrk-threads" -> o.wrkThreads = bounded(k, v, 1, 64);
-                    case "wrk-connections" -> o.wrkConnections = bounded(k, v, 1, 10_000);
-                    case "bare-starts" -> o.bareStarts = bounded(k, v, 0, 1_000);
-                    case "second-function" -> o.secondFunction = bounded(k, v, 0, 10_000);
-                    case "max-minutes" -> o.maxMinutes = bounded(k, v, 1, 240);
-                    case "clk-tck" -> o.ticksPerSecond = bounded(k, v, 1, 100_000);
+                    case "cold" -> o.cold = Args.bounded(k, v, 1, 10_000);
+                    case "density" -> o.density = Args.bounded(k, v, 0, 10_000);
+                    case "functions" -> o.functions = Args.bounded(k, v, 0, 10_000);
+                    case "module-tenants" -> o.moduleTenants = Args.bounded(k, v, 1, 1_000);
+                    case "modules" -> o.modules = Args.bounded(k, v, 2, 100);
+                    case "deploys" -> o.deploys = Args.bounded(k, v, 1, 10_000);
+                    case "latency-requests" -> o.latencyRequests = Args.bounded(k, v, 2, 10_000_000);
+                    case "latency-warmup" -> o.latencyWarmup = Args.bounded(k, v, 0, 10_000_000);
+                    case "duration" -> o.durationSeconds = Args.bounded(k, v, 1, 600);
+                    case "rounds" -> o.rounds = Args.bounded(k, v, 1, 20);
+                    case "warmup" -> o.warmupSeconds = Args.bounded(k, v, 0, 600);
+                    case "wrk-threads" -> o.wrkThreads = Args.bounded(k, v, 1, 64);
+                    case "wrk-connections" -> o.wrkConnections = Args.bounded(k, v, 1, 10_000);
+                    case "bare-starts" -> o.bareStarts = Args.bounded(k, v, 0, 1_000);
+                    case "second-function" -> o.secondFunction = Args.bounded(k, v, 0, 10_000);
+                    case "max-minutes" -> o.maxMinutes = Args.bounded(k, v, 1, 240);
+                    case "clk-tck" -> o.ticksPerSecond = Args.bounded(k, v, 1, 100_000);
                     default -> throw new IllegalArgumentException("unknown option --" + k + "\n" + USAGE);
                 }
             }
             return o;
-        }
-
-        private static int bounded(String name, String value, int min, int max) {
-            int n;
-            try {
-                n = Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + name + " must be an integer, not '" + value + "'");
-            }
-            if (n < min || n > max) {
-                throw new IllegalArgumentException("--" + name + " must be from " + min + " to " + max);
-            }
-            return n;
         }
     }
 }
