@@ -1141,7 +1141,8 @@ async function warmUp() {
         return { name, version, entry, files: { [entry]: Buffer.from(source).toString('base64') }, modules: {},
                  env: { WARM: '1' }, secrets: {}, timeoutMs: 5000, memoryMb: 128 };
       });
-      const answer = await selfRequest('POST', '/specialise', JSON.stringify({ tenant: { id: 'warm-up', slug: 'warm-up' }, functions: specs }));
+      const answer = await selfRequest('POST', '/specialise', { host: 'warm-up.localhost' },
+        JSON.stringify({ tenant: { id: 'warm-up', slug: 'warm-up' }, functions: specs }));
       if (answer.status !== 200) throw new Error(`/specialise answered ${answer.status}: ${answer.body}`);
     }
     for (let i = 0; i < WARM_UP_CALLS; i++) {
@@ -1158,40 +1159,33 @@ async function warmUp() {
   }
 }
 
-function selfRequest(method, path, body) {
+// One request to this server, as the host would send it; answers its status and body.
+function selfRequest(method, path, headers, body) {
   return new Promise((resolve, reject) => {
-    const headers = { host: 'warm-up.localhost', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    if (body !== null) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
     const req = http.request({ socketPath: SOCKET_PATH, method, path, headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(body === null ? undefined : body);
   });
 }
 
-function selfCall(name, method, body) {
-  return new Promise((resolve, reject) => {
-    const headers = {
-      host: 'warm-up.localhost',
-      'x-tenantry-url': 'http://warm-up.localhost/fn/' + name + '?q=1',
-      'x-tenantry-request-id': 'warm-up',
-      'x-tenantry-deadline': String(Date.now() + 5000),
-      'x-tenantry-source-ip': '127.0.0.1',
-      cookie: 'a=1',
-    };
-    if (body !== null) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(body);
-    }
-    const req = http.request({ socketPath: SOCKET_PATH, method, path: '/invoke/' + name, headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(name + ' answered ' + res.statusCode))));
-    });
-    req.on('error', reject);
-    req.end(body === null ? undefined : body);
-  });
+async function selfCall(name, method, body) {
+  const answer = await selfRequest(method, '/invoke/' + name, {
+    host: 'warm-up.localhost',
+    'x-tenantry-url': 'http://warm-up.localhost/fn/' + name + '?q=1',
+    'x-tenantry-request-id': 'warm-up',
+    'x-tenantry-deadline': String(Date.now() + 5000),
+    'x-tenantry-source-ip': '127.0.0.1',
+    cookie: 'a=1',
+  }, body);
+  if (answer.status !== 200) throw new Error(name + ' answered ' + answer.status);
 }
 
 start();
