@@ -48,8 +48,8 @@ public final class Invoker implements AutoCloseable {
     private final Map<String, TenantWorkers.Slot> byWorker = new ConcurrentHashMap<>();
     private final Map<String, WorkerConnections> connections = new ConcurrentHashMap<>();
     /**
-     * The event loops requests arrive on (the gateway's), learnt from the requests: a context of
-     * each loop's thread (requests run on contexts of their own, so the thread is the key).
+     * The event loops tenants' first requests arrive on (the gateway's), learnt from them: a
+     * context of each loop's thread (requests run on contexts of their own, so the thread is the key).
      */
     private final Map<Thread, Context> eventLoops = new ConcurrentHashMap<>();
     private final HttpClientAgent agent;
@@ -75,7 +75,7 @@ public final class Invoker implements AutoCloseable {
 
     /**
      * The host's connections to {@code worker}; when {@code prime}, one is opened ahead on each
-     * event loop requests arrive on, so that a tenant's first request finds one of its own loop.
+     * event loop tenants' first requests arrive on, so that such a request finds one of its own loop.
      */
     private WorkerConnections connections(Worker worker, boolean prime) {
         WorkerConnections known = connections.get(worker.id());
@@ -181,7 +181,6 @@ public final class Invoker implements AutoCloseable {
             this.done = done;
             this.requestId = WorkerProtocol.requestId(req);
             this.context = vertx.getOrCreateContext();
-            eventLoops.putIfAbsent(Thread.currentThread(), context);
             req.response().putHeader("X-Request-Id", requestId); // the id the function's log lines carry
         }
 
@@ -233,6 +232,7 @@ public final class Invoker implements AutoCloseable {
         }
 
         void startWorker() {
+            eventLoops.putIfAbsent(Thread.currentThread(), context); // where cold starts arrive, not on every call's way
             boolean egress = tenant.limits() != null && tenant.limits().egressAllowed();
             Future.fromCompletionStage(pool.take(tenant.id(), egress), context).onComplete(taken -> {
                 if (taken.failed()) {
@@ -361,8 +361,8 @@ public final class Invoker implements AutoCloseable {
             return raise ? applied : Future.succeededFuture();
         }
 
-        /** Sends the request to the worker, on {@code behindLoad} when it follows its own load there. */
-        void send(TenantWorkers.Loaded loaded, boolean retried, HttpClientConnection behindLoad) {
+        /** Sends the request to the worker, on {@code pipelinedOn} when it follows its own load there. */
+        void send(TenantWorkers.Loaded loaded, boolean retried, HttpClientConnection pipelinedOn) {
             if (req.response().closed()) {
                 finish(499);
                 return;
@@ -377,7 +377,7 @@ public final class Invoker implements AutoCloseable {
                 options.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
             }
             timer = vertx.setTimer(loaded.timeoutMs(), t -> timedOut(loaded));
-            Future<HttpClientConnection> on = behindLoad != null ? Future.succeededFuture(behindLoad) : slot.connections.acquire();
+            Future<HttpClientConnection> on = pipelinedOn != null ? Future.succeededFuture(pipelinedOn) : slot.connections.acquire();
             on.compose(c -> {
                 connection = c;
                 return c.request(options);
