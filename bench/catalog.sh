@@ -15,7 +15,6 @@ set -euo pipefail
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench_dir/.." && pwd)"
 . "$bench_dir/lib.sh"
-results="$bench_dir/RESULTS.md"
 
 tenants=10000
 duration=20
@@ -160,13 +159,4 @@ block="$(
   cat "$work/figures.txt"
   echo '```'
 )"
-if [ "$append" -eq 1 ]; then
-  if [ ! -f "$results" ]; then
-    printf '# Benchmark results\n\nSee bench/README.md for how to run the benchmarks.\n' >"$results"
-  fi
-  printf '\n%s\n' "$block" >>"$results"
-  echo "catalog.sh: appended to bench/RESULTS.md" >&2
-else
-  echo
-  echo "$block"
-fi
+bench_record "$append" "$block"

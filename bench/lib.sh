@@ -40,3 +40,18 @@ bench_stop_pid() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
 }
+
+# A run's figures ($2): appended to bench/RESULTS.md when $1 is 1, else printed.
+bench_record() {
+  local append="$1" block="$2" results="$bench_dir/RESULTS.md"
+  if [ "$append" -eq 1 ]; then
+    if [ ! -f "$results" ]; then
+      printf '# Benchmark results\n\nSee bench/README.md for how to run the benchmarks.\n' >"$results"
+    fi
+    printf '\n%s\n' "$block" >>"$results"
+    echo "$(basename "$0"): appended to bench/RESULTS.md" >&2
+  else
+    echo
+    echo "$block"
+  fi
+}
