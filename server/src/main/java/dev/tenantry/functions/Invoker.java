@@ -17,16 +17,14 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpConnectOptions;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.streams.WriteStream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,21 +127,19 @@ public final class Invoker implements AutoCloseable {
     }
 
     /**
-     * Serves {@code req} with {@code function} of {@code tenant}; {@code done} gets the status the
-     * caller saw. {@code source} is the caller's IP address as the gateway saw it (the request may
-     * have come through a local hop).
+     * Serves {@code caller}'s request with {@code function} of {@code tenant}, on the event loop
+     * it arrived on (a Vert.x context of that loop is current).
      */
-    public void invoke(TenantContext tenant, String function, HttpServerRequest req, String source, IntConsumer done) {
+    public void invoke(TenantContext tenant, String function, Invocation caller) {
         Integer version = tenant.functions().get(function);
         if (version == null) {
-            done.accept(Replies.send(req, 404, "function-not-found", "Function not found",
-                    "there is no active function named '" + function + "'"));
+            Replies.send(caller, null, 404, "function-not-found", "Function not found",
+                    "there is no active function named '" + function + "'");
             return;
         }
         invocations.incrementAndGet();
         TenantWorkers workers = tenants.computeIfAbsent(tenant.id(), TenantWorkers::new);
-        Call call = new Call(tenant, function, version, req, source, workers, done);
-        call.enter(false);
+        new Call(tenant, function, version, caller, workers).enter(false);
     }
 
     /**
@@ -154,10 +150,8 @@ public final class Invoker implements AutoCloseable {
         final TenantContext tenant;
         final String function;
         final int version;
-        final HttpServerRequest req;
-        final String source;
+        final Invocation caller;
         final TenantWorkers workers;
-        final IntConsumer done;
         final AtomicBoolean finished = new AtomicBoolean();
         final String requestId;
         final Context context;
@@ -169,19 +163,17 @@ public final class Invoker implements AutoCloseable {
         Future<Void> requestSent;
         /** The load this request was sent right behind, if it was. */
         Future<TenantWorkers.Loaded> behindLoad;
+        /** The caller's body broke off (it left, or its framing was broken): the worker is not at fault. */
+        boolean callerFailed;
 
-        Call(TenantContext tenant, String function, int version, HttpServerRequest req, String source,
-             TenantWorkers workers, IntConsumer done) {
+        Call(TenantContext tenant, String function, int version, Invocation caller, TenantWorkers workers) {
             this.tenant = tenant;
             this.function = function;
             this.version = version;
-            this.req = req;
-            this.source = source == null ? "" : source;
+            this.caller = caller;
             this.workers = workers;
-            this.done = done;
-            this.requestId = WorkerProtocol.requestId(req);
+            this.requestId = WorkerProtocol.requestId(caller); // every answer names it; the function's log lines carry it
             this.context = vertx.getOrCreateContext();
-            req.response().putHeader("X-Request-Id", requestId); // the id the function's log lines carry
         }
 
         int concurrency() {
@@ -223,8 +215,9 @@ public final class Invoker implements AutoCloseable {
         /** Over the plan's concurrency, and the queue full or the wait too long: 429. */
         void refuse() {
             shed.incrementAndGet();
-            finish(Replies.send(req, 429, "concurrency-limit", "Too many concurrent requests",
-                    "the function's plan allows " + concurrency() + " requests at once; try again shortly"));
+            Replies.send(caller, requestId, 429, "concurrency-limit", "Too many concurrent requests",
+                    "the function's plan allows " + concurrency() + " requests at once; try again shortly");
+            finish();
         }
 
         long waitLimitMs() {
@@ -238,8 +231,9 @@ public final class Invoker implements AutoCloseable {
                 if (taken.failed()) {
                     workers.startFailed();
                     LOG.atWarn().addKeyValue("tenant", tenant.slug()).log("no worker could be started: {}", taken.cause().getMessage());
-                    finishWithoutSlot(Replies.send(req, 503, "no-worker", "Function unavailable",
-                            "no worker could be started for the function; try again shortly"));
+                    Replies.send(caller, requestId, 503, "no-worker", "Function unavailable",
+                            "no worker could be started for the function; try again shortly");
+                    finishWithoutSlot();
                     return;
                 }
                 Worker worker = taken.result();
@@ -277,7 +271,8 @@ public final class Invoker implements AutoCloseable {
             if (theirs != null) {
                 theirs.onComplete(l -> {
                     if (l.failed()) {
-                        finish(loadFailed(l.cause()));
+                        loadFailed(l.cause());
+                        finish();
                     } else {
                         send(l.result(), retried, null);
                     }
@@ -302,7 +297,8 @@ public final class Invoker implements AutoCloseable {
             ready.compose(prepared -> limit(s, prepared.loaded().memoryMb()).map(prepared)).onComplete(p -> {
                 if (p.failed()) {
                     loaded.fail(p.cause());
-                    finish(loadFailed(p.cause()));
+                    loadFailed(p.cause());
+                    finish();
                     return;
                 }
                 CodeSource.Prepared prepared = p.result();
@@ -334,11 +330,13 @@ public final class Invoker implements AutoCloseable {
         }
 
         /** What the caller hears when the version could not be loaded. */
-        int loadFailed(Throwable cause) {
+        void loadFailed(Throwable cause) {
             String message = cause.getMessage();
-            return message != null && message.startsWith("load: ")
-                    ? Replies.send(req, 502, "function-load-failed", "The function failed to load", message.substring(6))
-                    : Replies.send(req, 503, "no-worker", "Function unavailable", "the function's worker is not available; try again");
+            if (message != null && message.startsWith("load: ")) {
+                Replies.send(caller, requestId, 502, "function-load-failed", "The function failed to load", message.substring(6));
+            } else {
+                Replies.send(caller, requestId, 503, "no-worker", "Function unavailable", "the function's worker is not available; try again");
+            }
         }
 
         /**
@@ -363,18 +361,16 @@ public final class Invoker implements AutoCloseable {
 
         /** Sends the request to the worker, on {@code pipelinedOn} when it follows its own load there. */
         void send(TenantWorkers.Loaded loaded, boolean retried, HttpClientConnection pipelinedOn) {
-            if (req.response().closed()) {
-                finish(499);
+            if (caller.gone()) {
+                finish();
                 return;
             }
-            String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
-            boolean chunked = req.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
-            boolean hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
+            long length = caller.bodyLength();
             long deadline = System.currentTimeMillis() + loaded.timeoutMs();
-            RequestOptions options = new RequestOptions().setMethod(req.method()).setURI("/invoke/" + function + "@" + loaded.version())
-                    .setHeaders(headers(deadline));
-            if (contentLength != null && !chunked) {
-                options.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
+            RequestOptions options = new RequestOptions().setMethod(HttpMethod.valueOf(caller.method()))
+                    .setURI("/invoke/" + function + "@" + loaded.version()).setHeaders(headers(deadline));
+            if (length >= 0) {
+                options.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
             }
             timer = vertx.setTimer(loaded.timeoutMs(), t -> timedOut(loaded));
             Future<HttpClientConnection> on = pipelinedOn != null ? Future.succeededFuture(pipelinedOn) : slot.connections.acquire();
@@ -387,10 +383,18 @@ public final class Invoker implements AutoCloseable {
                     return;
                 }
                 exchange = connected.result();
-                if (chunked) {
+                if (length < 0) {
                     exchange.setChunked(true);
                 }
-                requestSent = hasBody ? req.pipeTo(exchange) : exchange.end();
+                if (length != 0) {
+                    HttpClientRequest sending = exchange;
+                    requestSent = caller.body().pipeTo(sending).onFailure(e -> {
+                        callerFailed = true;
+                        sending.reset(); // the function must not take a cut body for a whole one
+                    });
+                } else {
+                    requestSent = exchange.end();
+                }
                 exchange.response().onComplete(answered -> {
                     if (answered.failed()) {
                         workerFailed(answered.cause());
@@ -403,18 +407,19 @@ public final class Invoker implements AutoCloseable {
 
         MultiMap headers(long deadline) {
             MultiMap out = MultiMap.caseInsensitiveMultiMap();
-            for (Map.Entry<String, String> h : req.headers()) {
-                if (!WorkerProtocol.NOT_FORWARDED.contains(h.getKey()) && !h.getKey().regionMatches(true, 0, "x-tenantry-", 0, 11)) {
-                    out.add(h.getKey(), h.getValue());
+            caller.headers((name, value) -> {
+                if (!WorkerProtocol.NOT_FORWARDED.contains(name) && !name.regionMatches(true, 0, "x-tenantry-", 0, 11)
+                        && !name.equalsIgnoreCase("content-length")) {
+                    out.add(name, value);
                 }
-            }
-            String host = req.getHeader(HttpHeaders.HOST);
-            out.set("x-tenantry-url", (req.scheme() == null ? "http" : req.scheme()) + "://" + (host == null ? "localhost" : host) + req.uri());
+            });
+            String host = caller.header("host");
+            out.set("x-tenantry-url", caller.scheme() + "://" + (host == null ? "localhost" : host) + caller.uri());
             out.set("x-tenantry-request-id", requestId);
             out.set("x-tenantry-deadline", Long.toString(deadline));
-            out.set("x-tenantry-source-ip", source);
-            out.set("X-Forwarded-For", source);
-            out.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
+            out.set("x-tenantry-source-ip", caller.source());
+            out.set("X-Forwarded-For", caller.source());
+            out.set("X-Forwarded-Proto", caller.scheme());
             if (host != null) {
                 out.set("X-Forwarded-Host", host);
             }
@@ -428,17 +433,20 @@ public final class Invoker implements AutoCloseable {
                 res.body().onComplete(body -> {
                     endExchange(body.succeeded());
                     if (!"not-loaded".equals(error)) {
-                        finish(Replies.send(req, 502, "function-error", "The function failed",
-                                "the function threw: " + WorkerProtocol.message(body.succeeded() ? body.result() : Buffer.buffer())));
+                        Replies.send(caller, requestId, 502, "function-error", "The function failed",
+                                "the function threw: " + WorkerProtocol.message(body.succeeded() ? body.result() : Buffer.buffer()));
+                        finish();
                         return;
                     }
                     // Sent behind a load that failed; or the worker lost the function (a restarted bootstrap): load again once.
                     (behindLoad == null ? Future.<TenantWorkers.Loaded>succeededFuture() : behindLoad).onComplete(l -> {
                         if (l.failed()) {
-                            finish(loadFailed(l.cause()));
+                            loadFailed(l.cause());
+                            finish();
                         } else if (retried) {
-                            finish(Replies.send(req, 502, "function-load-failed", "The function failed to load",
-                                    "the function's worker could not keep it loaded"));
+                            Replies.send(caller, requestId, 502, "function-load-failed", "The function failed to load",
+                                    "the function's worker could not keep it loaded");
+                            finish();
                         } else {
                             slot.loaded.remove(function);
                             cancelTimer();
@@ -448,47 +456,44 @@ public final class Invoker implements AutoCloseable {
                 });
                 return;
             }
-            HttpServerResponse out = req.response();
-            if (out.closed()) {
+            if (caller.gone()) {
                 exchange.reset();
-                finish(499);
+                finish();
                 return;
             }
-            out.setStatusCode(res.statusCode());
+            int status = res.statusCode();
+            MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("X-Request-Id", requestId);
             for (Map.Entry<String, String> h : res.headers()) {
                 if (!WorkerProtocol.NOT_RETURNED.contains(h.getKey())) {
-                    out.headers().add(h.getKey(), h.getValue());
+                    headers.add(h.getKey(), h.getValue());
                 }
             }
-            int status = res.statusCode();
             String length = res.getHeader(HttpHeaders.CONTENT_LENGTH);
-            if (length == null && req.method() != HttpMethod.HEAD && status != 204 && status != 304) {
-                out.setChunked(true);
-            }
-            res.exceptionHandler(e -> { });
-            if (length != null && length.length() <= 5 && Integer.parseInt(length) <= SMALL_BODY) {
+            if (length != null && length.length() <= 5 && length.chars().allMatch(Character::isDigit)
+                    && Integer.parseInt(length) <= SMALL_BODY) {
                 res.body().onComplete(body -> {
                     if (body.failed()) {
                         workerFailed(body.cause());
                         return;
                     }
-                    out.end(body.result());
+                    caller.answer(status, headers, body.result());
                     endExchange(true);
-                    finish(status);
+                    finish();
                 });
                 return;
             }
+            WriteStream<Buffer> out = caller.stream(status, headers);
             res.pipe().endOnFailure(false).to(out).onComplete(piped -> {
                 if (piped.failed()) {
-                    out.reset();
+                    caller.abort();
                     if (exchange != null) {
                         exchange.reset();
                     }
-                    finish(502);
+                    finish();
                     return;
                 }
                 endExchange(true);
-                finish(status);
+                finish();
             });
         }
 
@@ -517,23 +522,32 @@ public final class Invoker implements AutoCloseable {
             timeouts.incrementAndGet();
             Worker worker = slot.worker;
             replace(worker, "function " + function + " exceeded its " + loaded.timeoutMs() + " ms timeout");
-            finish(Replies.send(req, 504, "function-timeout", "The function timed out",
-                    "the function did not answer within its timeout of " + loaded.timeoutMs() + " ms"));
+            Replies.send(caller, requestId, 504, "function-timeout", "The function timed out",
+                    "the function did not answer within its timeout of " + loaded.timeoutMs() + " ms");
+            finish();
         }
 
         void workerFailed(Throwable cause) {
             if (finished.get()) {
                 return;
             }
+            if (callerFailed) {
+                caller.abort();
+                finish();
+                return;
+            }
             Worker worker = slot.worker;
             vertx.executeBlocking(() -> worker.oomKilled(), false).onComplete(oom -> {
                 boolean outOfMemory = oom.succeeded() && oom.result();
                 replace(worker, outOfMemory ? "out of memory" : "worker connection failed: " + cause);
-                finish(outOfMemory
-                        ? Replies.send(req, 502, "function-memory", "The function ran out of memory",
-                                "the function exceeded its memory limit of " + Math.max(slot.memoryMb, 1) + " MiB and was stopped")
-                        : Replies.send(req, 502, "function-crashed", "The function's worker stopped",
-                                "the function's worker stopped while handling the request (it will be replaced)"));
+                if (outOfMemory) {
+                    Replies.send(caller, requestId, 502, "function-memory", "The function ran out of memory",
+                            "the function exceeded its memory limit of " + Math.max(slot.memoryMb, 1) + " MiB and was stopped");
+                } else {
+                    Replies.send(caller, requestId, 502, "function-crashed", "The function's worker stopped",
+                            "the function's worker stopped while handling the request (it will be replaced)");
+                }
+                finish();
             });
         }
 
@@ -544,7 +558,7 @@ public final class Invoker implements AutoCloseable {
             }
         }
 
-        void finish(int status) {
+        void finish() {
             if (!finished.compareAndSet(false, true)) {
                 return;
             }
@@ -553,13 +567,10 @@ public final class Invoker implements AutoCloseable {
             if (slot != null) {
                 workers.leave(slot);
             }
-            done.accept(status);
         }
 
-        void finishWithoutSlot(int status) {
-            if (finished.compareAndSet(false, true)) {
-                done.accept(status);
-            }
+        void finishWithoutSlot() {
+            finished.set(true);
         }
     }
 

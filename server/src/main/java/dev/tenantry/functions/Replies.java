@@ -1,8 +1,7 @@
 package dev.tenantry.functions;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 
 /**
  * The invoker's own answers, as problem+json with tenant-facing wording: what went wrong with
@@ -11,21 +10,23 @@ import io.vertx.core.http.HttpServerResponse;
 final class Replies {
     private Replies() {}
 
-    static int send(HttpServerRequest req, int status, String type, String title, String detail) {
-        HttpServerResponse res = req.response();
-        if (res.headWritten() || res.closed()) {
-            res.reset();
-            return status;
+    /** Answers {@code call} with the problem; {@code requestId} is named in a header when not null. */
+    static void send(Invocation call, String requestId, int status, String type, String title, String detail) {
+        if (call.answering() || call.gone()) {
+            call.abort();
+            return;
         }
-        req.resume();
         String body = "{\"type\":\"/problems/" + type + "\",\"title\":\"" + escape(title)
                 + "\",\"status\":" + status + ",\"detail\":\"" + escape(detail) + "\"}";
-        res.setStatusCode(status).putHeader("Content-Type", "application/problem+json").putHeader("Cache-Control", "no-store");
-        if (status == 429) {
-            res.putHeader("Retry-After", "1");
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/problem+json")
+                .add("Cache-Control", "no-store");
+        if (requestId != null) {
+            headers.add("X-Request-Id", requestId);
         }
-        res.end(Buffer.buffer(body));
-        return status;
+        if (status == 429) {
+            headers.add("Retry-After", "1");
+        }
+        call.answer(status, headers, Buffer.buffer(body));
     }
 
     static String escape(String s) {

@@ -6,7 +6,6 @@ import dev.tenantry.runtime.Worker;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.util.Set;
@@ -62,8 +61,8 @@ final class WorkerProtocol {
         }
     }
 
-    static String requestId(HttpServerRequest req) {
-        String given = req.getHeader("X-Request-Id");
+    static String requestId(Invocation call) {
+        String given = call.header("x-request-id");
         if (given != null && given.length() <= 128 && given.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             return given;
         }

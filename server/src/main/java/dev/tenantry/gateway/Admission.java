@@ -1,5 +1,6 @@
 package dev.tenantry.gateway;
 
+import dev.tenantry.functions.Invoker;
 import dev.tenantry.sdk.context.TenantContext;
 import java.util.Optional;
 
@@ -11,101 +12,52 @@ final class Admission {
     /** Where tenants' functions are served: {@code <tenant host>/fn/<name>}. */
     private static final String FUNCTIONS = "/fn/";
     private final Gateway.Shared shared;
-    private final Upstream functions;
     private final String tenantHeader;
 
     /** The outcome for one request. */
-    sealed interface Decision permits Refused, Forwarded {
-    }
-
-    /** Sent on to an upstream: where, how patiently, and with which rate limit figures for the answer. */
-    sealed interface Forwarded extends Decision permits Proxied, Function {
-        TenantState state();
-
-        Limiter.Verdict verdict();
-
-        /** The upstream for the next attempt, avoiding {@code avoid} (null on the first). */
-        Upstream pick(Upstream avoid);
-
-        /** How many upstreams there are to choose from. */
-        int upstreams();
-
-        int retries();
-
-        int connectTimeoutMs();
-
-        /** How long the upstream may stay silent (0: as long as it likes). */
-        int timeoutMs();
+    sealed interface Decision permits Refused, Proxied, Function {
     }
 
     /** Answered by the gateway itself; {@code state} is the tenant's when there is one, for its metrics. */
     record Refused(Answers.Answer answer, Optional<TenantState> state) implements Decision {
     }
 
-    /** To the route's upstreams; {@code keyHeader} is the header that carried the API key (not forwarded), or "". */
+    /**
+     * To the route's upstreams: which, how patiently, and with which rate limit figures for the
+     * answer; {@code keyHeader} is the header that carried the API key (not forwarded), or "".
+     */
     record Proxied(TenantState state, TenantState.CompiledRoute route, String keyHeader, Limiter.Verdict verdict)
-            implements Forwarded {
-        @Override
-        public Upstream pick(Upstream avoid) {
+            implements Decision {
+        /** The upstream for the next attempt, avoiding {@code avoid} (null on the first). */
+        Upstream pick(Upstream avoid) {
             return route.pick(avoid);
         }
 
-        @Override
-        public int upstreams() {
+        /** How many upstreams there are to choose from. */
+        int upstreams() {
             return route.upstreams.length;
         }
 
-        @Override
-        public int retries() {
+        int retries() {
             return route.route.retries();
         }
 
-        @Override
-        public int connectTimeoutMs() {
+        int connectTimeoutMs() {
             return route.route.connectTimeoutMs();
         }
 
-        @Override
-        public int timeoutMs() {
+        /** How long the upstream may stay silent (0: as long as it likes). */
+        int timeoutMs() {
             return route.route.timeoutMs();
         }
     }
 
-    /**
-     * To the tenant's function (the name is in the path), through the function hop. The invoker
-     * enforces the function's own timeout, so the hop has none.
-     */
-    record Function(TenantState state, Limiter.Verdict verdict, Upstream hop) implements Forwarded {
-        @Override
-        public Upstream pick(Upstream avoid) {
-            return hop;
-        }
-
-        @Override
-        public int upstreams() {
-            return 1;
-        }
-
-        @Override
-        public int retries() {
-            return 0;
-        }
-
-        @Override
-        public int connectTimeoutMs() {
-            return 5_000;
-        }
-
-        @Override
-        public int timeoutMs() {
-            return 0;
-        }
+    /** To the tenant's function {@code name} on this node's invoker, which enforces the function's own limits. */
+    record Function(TenantState state, Limiter.Verdict verdict, String name, Invoker invoker) implements Decision {
     }
 
-    /** {@code functions}: the function hop's address. */
-    Admission(Gateway.Shared shared, Upstream functions) {
+    Admission(Gateway.Shared shared) {
         this.shared = shared;
-        this.functions = functions;
         this.tenantHeader = shared.settings.tenantHeader().toLowerCase(java.util.Locale.ROOT);
     }
 
@@ -167,17 +119,20 @@ final class Admission {
 
     /** {@code /fn/<name>[/...]}: the tenant's function, under its plan's rate limit and quota. */
     private Decision function(TenantState state, String path) {
-        if (FunctionHop.functionName(path).isEmpty()) {
+        int end = path.indexOf('/', FUNCTIONS.length());
+        String name = path.substring(FUNCTIONS.length(), end < 0 ? path.length() : end);
+        if (name.isEmpty()) {
             return new Refused(Answers.noRoute(), Optional.of(state));
         }
         Limiter.Verdict verdict = state.limiter.check();
         if (!verdict.allowed()) {
             return throttled(state, verdict);
         }
-        if (shared.functions.invoker().isEmpty()) {
+        Optional<Invoker> invoker = shared.functions.invoker();
+        if (invoker.isEmpty()) {
             return new Refused(Answers.functionsUnavailable(shared.functions.unavailable()), Optional.of(state));
         }
-        return new Function(state, verdict, functions);
+        return new Function(state, verdict, name, invoker.get());
     }
 
     private static Refused throttled(TenantState state, Limiter.Verdict verdict) {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.internal.ContextInternal;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -29,13 +30,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final Admission admission;
     private final Forwarding forwarding;
     private final UpstreamPool pool;
+    private final ContextInternal context;
     private final HttpHead head = new HttpHead();
     private final Framing requestBody = new Framing();
     private final long idleNanos;
     private ChannelHandlerContext ctx;
     private Peer peer;
     private ByteBuf in; // received and not yet handled
-    private Exchange exchange;
+    private Serving exchange;
     private boolean handling;
     private boolean closing;
     private boolean unflushed;
@@ -45,11 +47,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> exchangeCheck;
     private long exchangeCheckAt;
 
-    ClientConnection(Gateway.Shared shared, Admission admission, Forwarding forwarding, UpstreamPool pool) {
+    /** {@code pool} and {@code context} are of the event loop the connection is on. */
+    ClientConnection(Gateway.Shared shared, Admission admission, Forwarding forwarding, UpstreamPool pool, ContextInternal context) {
         this.shared = shared;
         this.admission = admission;
         this.forwarding = forwarding;
         this.pool = pool;
+        this.context = context;
         this.idleNanos = shared.settings.idleTimeout().toNanos();
     }
 
@@ -162,9 +166,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 }
                 return !close;
             }
-            case Admission.Forwarded forwarded -> {
-                exchange = new Exchange(this, head, request, requestBody, forwarded);
-                exchange.start();
+            case Admission.Proxied proxied -> {
+                Exchange proxying = new Exchange(this, head, request, requestBody, proxied);
+                exchange = proxying;
+                proxying.start();
+                return true;
+            }
+            case Admission.Function function -> {
+                FunctionCall call = new FunctionCall(this, head, request, requestBody, function);
+                exchange = call;
+                call.start(context);
                 return true;
             }
         }
@@ -214,6 +225,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             readingPaused = paused;
             ctx.channel().config().setAutoRead(!paused);
         }
+    }
+
+    boolean inEventLoop() {
+        return ctx.executor().inEventLoop();
+    }
+
+    void execute(Runnable task) {
+        ctx.executor().execute(task);
     }
 
     boolean isWritable() {

@@ -14,15 +14,16 @@ import org.slf4j.LoggerFactory;
  * rewritten head and then the body as it comes, relays the response, and enforces the route's
  * timeout. A WebSocket's exchange becomes a tunnel after the upstream's {@code 101}.
  */
-final class Exchange {
+final class Exchange implements Serving {
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
-    private static final ByteBuf CONTINUE = Unpooled.unreleasableBuffer(
+    /** The interim answer to a client that waits before sending its body ({@code Expect: 100-continue}). */
+    static final ByteBuf CONTINUE = Unpooled.unreleasableBuffer(
             Unpooled.copiedBuffer("HTTP/1.1 100 Continue\r\n\r\n", StandardCharsets.US_ASCII));
     private final ClientConnection client;
     private final HttpHead head;
     private final Request request;
     private final Framing requestBody;
-    private final Admission.Forwarded destination;
+    private final Admission.Proxied destination;
     private final boolean bodiless;
     private final long started = System.nanoTime();
     private Upstream upstream;
@@ -41,7 +42,7 @@ final class Exchange {
     private long lastActive;
 
     /** {@code head} is the request's; it stays as it is until this exchange ends. */
-    Exchange(ClientConnection client, HttpHead head, Request request, Framing requestBody, Admission.Forwarded destination) {
+    Exchange(ClientConnection client, HttpHead head, Request request, Framing requestBody, Admission.Proxied destination) {
         this.client = client;
         this.head = head;
         this.request = request;
@@ -107,7 +108,8 @@ final class Exchange {
     }
 
     /** Sends body bytes from {@code in} (all of them, once a tunnel); false when this exchange takes none now. */
-    boolean takeRequestBytes(ByteBuf in) {
+    @Override
+    public boolean takeRequestBytes(ByteBuf in) {
         if (tunnel) {
             connection.write(in.readRetainedSlice(in.readableBytes()));
             return true;
@@ -133,13 +135,15 @@ final class Exchange {
         return true;
     }
 
-    void flushUpstream() {
+    @Override
+    public void flushUpstream() {
         if (connection != null) {
             connection.flush();
         }
     }
 
-    boolean waitsForUpstream() {
+    @Override
+    public boolean waitsForUpstream() {
         return connection != null && !connection.isWritable();
     }
 
@@ -153,7 +157,8 @@ final class Exchange {
         }
     }
 
-    void clientWritabilityChanged(boolean writable) {
+    @Override
+    public void clientWritabilityChanged(boolean writable) {
         if (connection != null) {
             connection.pauseReading(!writable);
         }
@@ -229,7 +234,8 @@ final class Exchange {
     }
 
     /** The client's connection closed: let go of the upstream's. */
-    void clientGone() {
+    @Override
+    public void clientGone() {
         if (finished) {
             return;
         }
@@ -244,7 +250,8 @@ final class Exchange {
     }
 
     /** Times the exchange out if the upstream has been silent for the route's timeout, else has it checked again then. */
-    void checkTimeout() {
+    @Override
+    public void checkTimeout() {
         if (finished || tunnel || destination.timeoutMs() <= 0) {
             return;
         }

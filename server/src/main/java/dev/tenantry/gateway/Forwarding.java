@@ -3,6 +3,7 @@ package dev.tenantry.gateway;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 
 /**
  * The heads as they cross the gateway. Toward the upstream: hop-by-hop and spoofable headers
@@ -14,32 +15,27 @@ final class Forwarding {
     /** Hop-by-hop headers (RFC 9110 7.6.1), and the ones the gateway sets itself (besides every X-Tenant-* and X-Forwarded-*). */
     private static final String[] NOT_FORWARDED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
         "proxy-connection", "te", "upgrade", "host", "expect"};
-    /** Toward the function hop the Host stays: the function sees the URL its caller used. */
-    private static final String[] NOT_FORWARDED_TO_FUNCTIONS = {"connection", "keep-alive", "proxy-authenticate",
-        "proxy-authorization", "proxy-connection", "te", "upgrade", "expect"};
+    /** Toward a function: hop-by-hop headers and the body's framing (the invoker frames the body itself). */
+    private static final String[] NOT_FOR_FUNCTIONS = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+        "proxy-connection", "te", "trailer", "upgrade", "expect", "transfer-encoding", "content-length"};
     private static final String[] NOT_RETURNED = {"connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te",
         "upgrade", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"};
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] WEBSOCKET = ascii("Connection: Upgrade\r\nUpgrade: websocket\r\n");
     private final Gateway.Shared shared;
-    private final FunctionHop hop;
     private final String tenantHeader;
     private final byte[] forwardedPort;
 
     /** {@code port}: the gateway's, for {@code X-Forwarded-Port}. */
-    Forwarding(Gateway.Shared shared, FunctionHop hop, int port) {
+    Forwarding(Gateway.Shared shared, int port) {
         this.shared = shared;
-        this.hop = hop;
         this.tenantHeader = shared.settings.tenantHeader().toLowerCase(Locale.ROOT);
         this.forwardedPort = ascii("X-Forwarded-Port: " + port + "\r\n");
     }
 
-    /** The head of {@code request} as {@code destination} gets it on {@code upstream}. */
-    void write(ByteBuf out, Admission.Forwarded destination, Request request, HttpHead head, Peer client, Upstream upstream) {
-        switch (destination) {
-            case Admission.Proxied p -> toUpstream(out, request, head, client, p.state(), p.route(), upstream, p.keyHeader());
-            case Admission.Function f -> toFunctions(out, request, head, client, f.state());
-        }
+    /** The head of {@code request} as {@code destination} sends it to {@code upstream}. */
+    void write(ByteBuf out, Admission.Proxied destination, Request request, HttpHead head, Peer client, Upstream upstream) {
+        toUpstream(out, request, head, client, destination.state(), destination.route(), upstream, destination.keyHeader());
     }
 
     /** The head of {@code request} for {@code upstream}, as {@code route} sends it; {@code keyHeader} carried the API key ("" if none). */
@@ -74,25 +70,15 @@ final class Forwarding {
         out.writeBytes(CRLF);
     }
 
-    /**
-     * The head of {@code request} for the function hop: as it came but for hop-by-hop headers, and
-     * with the hop's proof and the tenant and caller the gateway found. Any {@code X-Tenantry-Hop-*}
-     * the client sent is dropped.
-     */
-    private void toFunctions(ByteBuf out, Request request, HttpHead head, Peer client, TenantState state) {
-        startLine(out, request, request.originForm());
+    /** Each header field of {@code head} a function gets, as name and value; the Host stays (the function sees its caller's URL). */
+    static void forFunction(HttpHead head, BiConsumer<String, String> each) {
         int connection = head.indexOf("connection");
         String listed = connection < 0 ? null : head.value(connection);
         for (int i = 0; i < head.count(); i++) {
-            if (!named(head, i, NOT_FORWARDED_TO_FUNCTIONS) && !head.nameStartsWith(i, FunctionHop.HEADER_PREFIX)
-                    && (listed == null || !head.nameListedIn(i, listed))) {
-                head.copyField(i, out);
+            if (!named(head, i, NOT_FOR_FUNCTIONS) && (listed == null || !head.nameListedIn(i, listed))) {
+                each.accept(head.name(i), head.value(i));
             }
         }
-        out.writeBytes(hop.proofLine());
-        line(out, FunctionHop.TENANT + ": ", state.context.id());
-        line(out, FunctionHop.SOURCE + ": ", client.address());
-        out.writeBytes(CRLF);
     }
 
     /** The upstream's response head as the client gets it; {@code close} says the client's connection closes after it. */

@@ -4,8 +4,9 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Where one message body ends (RFC 9112 6.3): after a known length, after the last chunk and
- * trailers of a chunked body, or when the connection closes. The gateway relays bodies as they
- * came, framing included, so it only needs to find the end, not to decode.
+ * trailers of a chunked body, or when the connection closes. The gateway relays bodies to
+ * upstreams as they came, framing included, so there it only needs to find the end; a function
+ * gets the data alone ({@link #scanData}).
  */
 final class Framing {
     private enum Chunked { SIZE, EXTENSION, DATA, DATA_END, TRAILER_START, TRAILER }
@@ -72,6 +73,38 @@ final class Framing {
         }
         int at = from;
         while (at < to && !done && !malformed) {
+            at = step(buf, at, to);
+        }
+        return at;
+    }
+
+    /** Takes a body's data bytes, without the chunked framing around them. */
+    interface Data {
+        void take(ByteBuf buf, int index, int length);
+    }
+
+    /**
+     * As {@link #scan}, but hands the data bytes to {@code data}, the chunked framing left out,
+     * and stops after one run of them, so that the taker may ask for no more before the next.
+     */
+    int scanData(ByteBuf buf, Data data) {
+        int from = buf.readerIndex();
+        int to = buf.writerIndex();
+        if (remaining != CHUNKED) {
+            int end = scan(buf);
+            if (end > from) {
+                data.take(buf, from, end - from);
+            }
+            return end;
+        }
+        int at = from;
+        while (at < to && !done && !malformed) {
+            if (state == Chunked.DATA) {
+                int start = at;
+                at = step(buf, at, to);
+                data.take(buf, start, at - start);
+                return at;
+            }
             at = step(buf, at, to);
         }
         return at;

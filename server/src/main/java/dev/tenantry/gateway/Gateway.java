@@ -11,13 +11,12 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The gateway: a Netty server on its own event loops, all reading the same context index and
- * per-tenant state; {@code /fn/} requests pass through the {@link FunctionHop} to the invoker.
+ * The gateway: a Netty server on the node's event loops, all reading the same context index and
+ * per-tenant state; {@code /fn/} requests go to the invoker on the loop they arrived on.
  * {@link #start} blocks until the port is bound.
  */
 public final class Gateway implements AutoCloseable {
     private final GatewayServer server;
-    private final FunctionHop hop;
     private final Upstreams upstreams;
 
     /** What every event loop's server shares: settings, the index, per-tenant state, upstreams, metrics. */
@@ -60,9 +59,8 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private Gateway(GatewayServer server, FunctionHop hop, Upstreams upstreams) {
+    private Gateway(GatewayServer server, Upstreams upstreams) {
         this.server = server;
-        this.hop = hop;
         this.upstreams = upstreams;
     }
 
@@ -76,7 +74,7 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** Binds the gateway's port on {@code settings.eventLoops()} event loops and starts serving. */
+    /** Binds the gateway's port on {@code vertx}'s event loops and starts serving. */
     public static Gateway start(Vertx vertx, ContextIndex index, GatewaySettings settings, MeterRegistry registry,
                                 Functions functions) {
         Upstreams upstreams = new Upstreams(vertx);
@@ -89,15 +87,9 @@ public final class Gateway implements AutoCloseable {
             }
         });
         index.tenants().stream().filter(Gateway::hasHealthChecks).forEach(shared::state);
-        int eventLoops = Math.max(1, settings.eventLoops());
-        FunctionHop hop = null;
         try {
-            hop = FunctionHop.start(vertx, shared, eventLoops);
-            return new Gateway(GatewayServer.start(shared, hop), hop, upstreams);
+            return new Gateway(GatewayServer.start(vertx, shared), upstreams);
         } catch (RuntimeException e) {
-            if (hop != null) {
-                hop.close();
-            }
             upstreams.close();
             throw e;
         }
@@ -116,7 +108,6 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         try {
             server.close();
-            hop.close();
         } finally {
             upstreams.close();
         }

@@ -7,93 +7,78 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gateway's port, served by Netty on its own event loops (native epoll on Linux, else NIO).
- * Each event loop has its own upstream pool: a client's requests go out on connections of the
- * event loop the client is on.
+ * The gateway's port, served by Netty on the node's Vert.x event loops (with Vert.x's transport:
+ * native epoll on Linux, else NIO), so that a function call is handed to the invoker on the loop
+ * it arrived on. Each event loop has its own upstream pool: a client's requests go out on
+ * connections of the event loop the client is on.
  */
 final class GatewayServer implements AutoCloseable {
-    private final EventLoopGroup group;
     private final DnsAddressResolverGroup resolver;
     private final Channel listener;
-    private final Map<EventLoop, UpstreamPool> pools;
+    private final ChannelGroup clients;
+    private final Map<EventLoop, Loop> loops;
 
-    private record Transport(IoHandlerFactory io, Class<? extends ServerChannel> server, Class<? extends SocketChannel> socket,
-                             Class<? extends DatagramChannel> datagram) {
-        static Transport best() {
-            return Epoll.isAvailable()
-                    ? new Transport(EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class,
-                            EpollDatagramChannel.class)
-                    : new Transport(NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
-                            NioDatagramChannel.class);
-        }
+    /** What connections on one event loop share: its upstream pool, and a Vert.x context of it for the invoker. */
+    private record Loop(UpstreamPool pool, ContextInternal context) {
     }
 
-    private GatewayServer(EventLoopGroup group, DnsAddressResolverGroup resolver, Channel listener,
-                          Map<EventLoop, UpstreamPool> pools) {
-        this.group = group;
+    private GatewayServer(DnsAddressResolverGroup resolver, Channel listener, ChannelGroup clients, Map<EventLoop, Loop> loops) {
         this.resolver = resolver;
         this.listener = listener;
-        this.pools = pools;
+        this.clients = clients;
+        this.loops = loops;
     }
 
     /** Binds the settings' host and port; throws when it cannot (the port is taken, say). */
-    static GatewayServer start(Gateway.Shared shared, FunctionHop hop) {
-        Transport transport = Transport.best();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(Math.max(1, shared.settings.eventLoops()),
-                new DefaultThreadFactory("tenantry-gateway"), transport.io());
+    static GatewayServer start(Vertx vertx, Gateway.Shared shared) {
+        VertxInternal node = (VertxInternal) vertx;
+        Transport transport = node.transport();
         DnsAddressResolverGroup resolver = new DnsAddressResolverGroup(
-                new DnsNameResolverBuilder().datagramChannelType(transport.datagram()));
+                new DnsNameResolverBuilder().datagramChannelFactory(transport.datagramChannelFactory()));
+        ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         try {
-            Bootstrap upstreams = new Bootstrap().channel(transport.socket()).resolver(resolver)
+            Bootstrap upstreams = new Bootstrap().channelFactory(transport.channelFactory(false)).resolver(resolver)
                     .option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT);
             SslContext tls = SslContextBuilder.forClient().build();
-            Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
+            Map<EventLoop, Loop> loops = new ConcurrentHashMap<>();
             Map<Integer, Forwarding> forwardings = new ConcurrentHashMap<>();
-            Admission admission = new Admission(shared, hop.upstream());
-            Channel listener = new ServerBootstrap().group(group).channel(transport.server())
+            Admission admission = new Admission(shared);
+            Channel listener = new ServerBootstrap().group(node.acceptorEventLoopGroup(), node.nettyEventLoopGroup())
+                    .channelFactory(transport.serverChannelFactory(false))
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            UpstreamPool pool = pools.computeIfAbsent(ch.eventLoop(),
-                                    loop -> new UpstreamPool(upstreams.clone(loop), tls));
+                            clients.add(ch);
+                            Loop loop = loops.computeIfAbsent(ch.eventLoop(), l -> new Loop(new UpstreamPool(upstreams.clone(l), tls),
+                                    node.contextBuilder().withEventLoop(l).build()));
                             int port = ((InetSocketAddress) ch.localAddress()).getPort();
-                            Forwarding forwarding = forwardings.computeIfAbsent(port, p -> new Forwarding(shared, hop, p));
-                            ch.pipeline().addLast(new ClientConnection(shared, admission, forwarding, pool));
+                            Forwarding forwarding = forwardings.computeIfAbsent(port, p -> new Forwarding(shared, p));
+                            ch.pipeline().addLast(new ClientConnection(shared, admission, forwarding, loop.pool(), loop.context()));
                         }
                     })
                     .bind(shared.settings.host(), shared.settings.port()).syncUninterruptibly().channel();
-            return new GatewayServer(group, resolver, listener, pools);
+            return new GatewayServer(resolver, listener, clients, loops);
         } catch (Exception e) { // the bind's BindException comes through undeclared
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             resolver.close();
             throw new IllegalStateException("the gateway cannot listen on " + shared.settings.host() + ":"
                     + shared.settings.port() + ": " + e, e);
@@ -108,8 +93,8 @@ final class GatewayServer implements AutoCloseable {
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
-        pools.forEach((loop, pool) -> loop.execute(pool::close));
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        loops.forEach((loop, l) -> loop.execute(l.pool()::close));
         resolver.close();
     }
 }

@@ -12,7 +12,6 @@ import java.util.List;
  * @param metricsTenants how many tenants get their own metric labels; the rest share {@code _other}
  */
 public record GatewaySettings(String host, int port, List<Cidr> trustedProxies, String tenantHeader, byte[] headerKey,
-                              int maxHeaderBytes, Duration idleTimeout, int eventLoops,
-                              int metricsTenants) {
+                              int maxHeaderBytes, Duration idleTimeout, int metricsTenants) {
     public static final String DEFAULT_TENANT_HEADER = "X-Tenantry-Tenant";
 }

@@ -174,6 +174,10 @@ final class HttpHead {
         return new String(bytes, fields[i * 4], name.length(), StandardCharsets.US_ASCII).equalsIgnoreCase(name);
     }
 
+    String name(int i) {
+        return new String(bytes, fields[i * 4], fields[i * 4 + 1] - fields[i * 4], StandardCharsets.ISO_8859_1);
+    }
+
     String value(int i) {
         return new String(bytes, fields[i * 4 + 2], fields[i * 4 + 3] - fields[i * 4 + 2], StandardCharsets.ISO_8859_1);
     }

@@ -117,7 +117,9 @@ public final class Node implements AutoCloseable {
                         functions.tasks()))
                 : Optional.empty();
         PrometheusMeterRegistry metrics = metrics();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
+        // The gateway serves on these event loops too (a function call stays on the loop it arrived on).
+        int eventLoops = gateway ? config.gatewayEventLoops() : Math.max(2, Runtime.getRuntime().availableProcessors());
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops)
                 .setPreferNativeTransport(true)); // epoll where available (Linux x86-64), else Java NIO
         LOG.atInfo().addKeyValue("nativeTransport", vertx.isNativeTransportEnabled()).log("event loops ready");
         resources.push(() -> vertx.close().await());
@@ -209,7 +211,7 @@ public final class Node implements AutoCloseable {
         }
         GatewaySettings settings = new GatewaySettings(config.bind(), config.gatewayPort(), trusted, config.tenantHeader(),
                 headerKey, 16 * 1024,
-                Duration.ofSeconds(config.gatewayIdleTimeoutSeconds()), config.gatewayEventLoops(), 1_000);
+                Duration.ofSeconds(config.gatewayIdleTimeoutSeconds()), 1_000);
         Gateway gateway;
         try {
             gateway = Gateway.start(vertx, contexts.index(), settings, metrics, functions);

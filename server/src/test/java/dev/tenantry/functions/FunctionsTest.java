@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tenantry.testsupport.GatewayClient;
 import dev.tenantry.testsupport.Http;
 import dev.tenantry.testsupport.NpmFixture;
+import dev.tenantry.testsupport.RawHttp;
 import dev.tenantry.testsupport.TestNode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -199,6 +200,61 @@ class FunctionsTest {
         assertThat(new String(first)).isEqualTo("tick 0\n");
         assertThat(rest).isEqualTo("tick 1\ntick 2\n");
         assertThat(allMs - firstMs).as("the first chunk came %d ms before the end", allMs - firstMs).isGreaterThan(400);
+    }
+
+    @Test
+    void function_calls_on_the_wire_chunked_bodies_100_continue_pipelining_head_and_http_1_0() throws Exception {
+        deploy("acme", "wire-echo", Map.of("code", """
+                export default { async fetch(req) {
+                  const text = await req.text();
+                  return new Response(req.method + ' ' + text, { headers: { 'x-seen': String(text.length) } });
+                } }"""));
+        deploy("acme", "wire-drip", Map.of("code", """
+                export default { async fetch() {
+                  const enc = new TextEncoder();
+                  return new Response(new ReadableStream({ async start(c) {
+                    for (let i = 0; i < 3; i++) { c.enqueue(enc.encode('drop ' + i + '\\n')); await new Promise(r => setTimeout(r, 50)); }
+                    c.close();
+                  } }));
+                } }"""));
+        awaitVersion("acme", "wire-echo", 1);
+        awaitVersion("acme", "wire-drip", 1);
+        int port = node.gatewayUrl().getPort();
+        try (RawHttp c = new RawHttp(port)) {
+            // A chunked body (with a chunk extension) whose sender waits for 100 Continue first.
+            c.send("POST /fn/wire-echo HTTP/1.1\r\nHost: acme.localhost\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(c.read(false).status()).isEqualTo(100);
+            c.send("5;note=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+            RawHttp.Response echoed = c.read(false);
+            assertThat(echoed.status()).isEqualTo(200);
+            assertThat(echoed.body()).isEqualTo("POST hello world");
+            assertThat(echoed.header("x-seen")).isEqualTo("11");
+            assertThat(echoed.header("x-request-id")).isNotBlank();
+            assertThat(echoed.header("ratelimit-limit")).isNotBlank();
+            // Three requests pipelined on the same connection: the HEAD's answer has no body, the others follow in order.
+            c.send("HEAD /fn/wire-echo HTTP/1.1\r\nHost: acme.localhost\r\n\r\n"
+                    + "PUT /fn/wire-echo?x=1 HTTP/1.1\r\nHost: acme.localhost\r\nContent-Length: 3\r\n\r\nabc"
+                    + "GET /fn/nothing-here HTTP/1.1\r\nHost: acme.localhost\r\n\r\n");
+            assertThat(c.read(true).status()).isEqualTo(200);
+            RawHttp.Response put = c.read(false);
+            assertThat(put.body()).isEqualTo("PUT abc");
+            RawHttp.Response missing = c.read(false);
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.body()).contains("function-not-found");
+        }
+        try (RawHttp c = new RawHttp(port)) {
+            // An HTTP/1.0 client cannot take chunks: a streamed answer ends with the connection.
+            c.send("GET /fn/wire-drip HTTP/1.0\r\nHost: acme.localhost\r\n\r\n");
+            RawHttp.Response streamed = c.read(false);
+            assertThat(streamed.framing()).isEqualTo("close");
+            assertThat(streamed.body()).isEqualTo("drop 0\ndrop 1\ndrop 2\n");
+        }
+        try (RawHttp c = new RawHttp(port)) {
+            // A broken chunked body is refused and the connection closed; the function is not harmed.
+            c.send("POST /fn/wire-echo HTTP/1.1\r\nHost: acme.localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n");
+            assertThat(c.closedByPeer()).isTrue();
+        }
+        assertThat(new String(call("POST", "acme", "/fn/wire-echo", Map.of(), "again".getBytes()).body())).isEqualTo("POST again");
     }
 
     @Test
