@@ -1,45 +1,45 @@
 package dev.tenantry.functions;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The host's connections to one worker's socket, one exchange at a time each. One is opened
  * while the worker waits in the pool, so a tenant's first request does not wait for a connection
  * to be set up (that took a few milliseconds of every cold start); afterwards idle connections are
- * reused, the most recently used first, and those beyond the worker's concurrency are closed.
+ * reused, the most recently used first.
  *
  * <p>A connection lives on one event loop. A request takes one of its own event loop's when
- * there is one (no hand-over between threads on the warm path); else any idle one, and once that
- * exchange is over the event loop opens one of its own for the next. The worker never closes an
- * idle connection (the host is its only client); a dead worker's close with it.
+ * there is one (no hand-over between threads on the warm path), else opens one on its loop, up
+ * to the worker's concurrency per loop; only a loop that has that many borrows another's idle
+ * one. Connections stay open while the worker lives (the worker never closes an idle one: the
+ * host is its only client), so a steady load opens none.
  */
 final class WorkerConnections {
-    private static final long LOCAL_CONNECTION_DELAY_MS = 100;
     private final HttpClientAgent agent;
     private final HttpConnectOptions target;
-    private final int maxIdle;
+    private final int maxPerLoop;
     private final ArrayDeque<HttpClientConnection> idle = new ArrayDeque<>();
     /** Each open connection's event-loop thread. */
-    private final Map<HttpClientConnection, Thread> loops = new ConcurrentHashMap<>();
+    private final Map<HttpClientConnection, Thread> loops = new HashMap<>();
+    /** How many connections are open on each event-loop thread. */
+    private final Map<Thread, Integer> openOn = new HashMap<>();
     private boolean closed;
 
-    WorkerConnections(HttpClientAgent agent, HttpConnectOptions target, int maxIdle) {
+    WorkerConnections(HttpClientAgent agent, HttpConnectOptions target, int maxPerLoop) {
         this.agent = agent;
         this.target = target;
-        this.maxIdle = maxIdle;
+        this.maxPerLoop = maxPerLoop;
     }
 
-    /** An idle connection, this event loop's if it has one, or a new one on this event loop. */
+    /** An idle connection of this event loop, else a new one on it, else (the loop has its share) any idle one. */
     Future<HttpClientConnection> acquire() {
         Thread here = Thread.currentThread();
         synchronized (this) {
@@ -50,9 +50,11 @@ final class WorkerConnections {
                     return Future.succeededFuture(connection);
                 }
             }
-            HttpClientConnection any = idle.pollLast();
-            if (any != null) {
-                return Future.succeededFuture(any);
+            if (openOn.getOrDefault(here, 0) >= maxPerLoop) {
+                HttpClientConnection any = idle.pollLast();
+                if (any != null) {
+                    return Future.succeededFuture(any);
+                }
             }
         }
         return connect();
@@ -62,7 +64,11 @@ final class WorkerConnections {
         return agent.connect(target).andThen(opened -> {
             if (opened.succeeded()) { // completes on the connection's event loop
                 HttpClientConnection connection = opened.result();
-                loops.put(connection, Thread.currentThread());
+                Thread loop = Thread.currentThread();
+                synchronized (this) {
+                    loops.put(connection, loop);
+                    openOn.merge(loop, 1, Integer::sum);
+                }
                 connection.closeHandler(v -> forget(connection));
             }
         });
@@ -73,33 +79,26 @@ final class WorkerConnections {
         connect().onSuccess(this::release);
     }
 
-    /**
-     * An exchange ended cleanly: the connection may serve the next one. When it belonged to
-     * another event loop than the caller's, the caller's loop gets one of its own shortly (not at
-     * once: the tenant's next request is likely on its way and would wait behind the connect).
-     */
+    /** An exchange ended cleanly: the connection serves the next one. */
     void release(HttpClientConnection connection) {
-        Thread here = Thread.currentThread();
-        boolean local = loops.get(connection) == here;
         boolean keep;
-        boolean prime = false;
         synchronized (this) {
-            keep = !closed && idle.size() < maxIdle;
+            keep = !closed;
             if (keep) {
                 idle.addLast(connection);
-                prime = !local && idle.size() < maxIdle && idle.stream().noneMatch(c -> loops.get(c) == here);
             }
         }
         if (!keep) {
             connection.close();
-        } else if (prime && Context.isOnEventLoopThread()) {
-            Vertx.currentContext().owner().setTimer(LOCAL_CONNECTION_DELAY_MS, t -> prime());
         }
     }
 
     private synchronized void forget(HttpClientConnection connection) {
         idle.remove(connection);
-        loops.remove(connection);
+        Thread loop = loops.remove(connection);
+        if (loop != null) {
+            openOn.computeIfPresent(loop, (t, n) -> n > 1 ? n - 1 : null);
+        }
     }
 
     void close() {
