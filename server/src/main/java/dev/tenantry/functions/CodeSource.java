@@ -33,7 +33,8 @@ final class CodeSource {
     }
 
     /** A version ready to send: its limits and its entry of the specialise message. */
-    record Prepared(TenantWorkers.Loaded loaded, ObjectNode message, long bytes) {}
+    /** {@code message}: the function's part of a specialise message, encoded once. */
+    record Prepared(TenantWorkers.Loaded loaded, byte[] message, long bytes) {}
 
     /** The prepared version if it is in memory (never blocks), else null. */
     Prepared cached(String tenantId, String name, int version) {
@@ -91,19 +92,20 @@ final class CodeSource {
                 throw new FunctionException("the secrets of " + name + " version " + version + " cannot be read", e);
             }
         });
-        long bytes = code.files().values().stream().mapToLong(String::length).sum() + 1_024;
-        return new Prepared(new TenantWorkers.Loaded(name, version, v.timeoutMs(), v.memoryMb()), fn, bytes);
+        byte[] encoded;
+        try {
+            encoded = JSON.writeValueAsBytes(fn);
+        } catch (IOException e) {
+            throw new FunctionException("cannot encode the specialise message", e);
+        }
+        return new Prepared(new TenantWorkers.Loaded(name, version, v.timeoutMs(), v.memoryMb()), encoded, encoded.length + 256L);
     }
 
     /** The specialise message for one version. */
     static Buffer message(String tenantId, String slug, Prepared prepared) {
-        ObjectNode root = JSON.createObjectNode();
-        root.putObject("tenant").put("id", tenantId).put("slug", slug);
-        root.putArray("functions").add(prepared.message());
-        try {
-            return Buffer.buffer(JSON.writeValueAsBytes(root));
-        } catch (IOException e) {
-            throw new FunctionException("cannot encode the specialise message", e);
-        }
+        ObjectNode tenant = JSON.createObjectNode().put("id", tenantId).put("slug", slug);
+        // {"tenant":{...},"functions":[<the prepared function, encoded once>]}
+        return Buffer.buffer(prepared.message().length + 128).appendString("{\"tenant\":").appendString(tenant.toString())
+                .appendString(",\"functions\":[").appendBytes(prepared.message()).appendString("]}");
     }
 }

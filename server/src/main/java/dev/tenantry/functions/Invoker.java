@@ -341,8 +341,10 @@ public final class Invoker implements AutoCloseable {
 
         /**
          * Holds the worker to the memory of the largest function it has loaded. Raising happens
-         * before the new version loads; lowering (from the pool's limit, the usual case) is applied
-         * in the background, the pool's limit holding meanwhile.
+         * before the new version loads; lowering (from the pool's limit, the usual case) is handed
+         * to a blocking thread only once the load and the request are on their way (the pool's limit
+         * holds meanwhile): the hand-over costs the event loop a context switch, which a cold start
+         * should not wait for.
          */
         Future<Void> limit(TenantWorkers.Slot s, int functionMb) {
             int memory = s.loadedMemoryMb == 0 ? functionMb : Math.max(s.loadedMemoryMb, functionMb);
@@ -352,11 +354,21 @@ public final class Invoker implements AutoCloseable {
             boolean raise = memory > s.memoryMb;
             s.memoryMb = memory;
             s.loadedMemoryMb = memory;
-            Future<Void> applied = vertx.executeBlocking(() -> {
-                s.worker.limit(new Limits(memory, settings.cpuPercent(), settings.pids()));
+            if (!raise) {
+                context.runOnContext(v -> applyLimit(s)); // after this event's work, the writes to the worker included
+                return Future.succeededFuture();
+            }
+            return applyLimit(s);
+        }
+
+        /** Writes the slot's memory limit as it is when the write runs (a raise and a lowering may cross). */
+        Future<Void> applyLimit(TenantWorkers.Slot s) {
+            return vertx.executeBlocking(() -> {
+                synchronized (s) {
+                    s.worker.limit(new Limits(s.memoryMb, settings.cpuPercent(), settings.pids()));
+                }
                 return null;
             }, false);
-            return raise ? applied : Future.succeededFuture();
         }
 
         /** Sends the request to the worker, on {@code pipelinedOn} when it follows its own load there. */

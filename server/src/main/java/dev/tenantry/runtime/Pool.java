@@ -38,6 +38,11 @@ public final class Pool implements AutoCloseable {
      * with the very request that took the pooled worker.
      */
     private static final long REFILL_DELAY_NANOS = 250_000_000L;
+    /**
+     * How often the refiller looks for taken workers. A take from the pool does not wake it: waking
+     * a thread costs the taking event loop a context switch in the middle of a cold start.
+     */
+    private static final long REFILL_POLL_MS = 50;
 
     private Pool(Sandbox sandbox, WorkerOutput output) {
         this.sandbox = sandbox;
@@ -84,7 +89,6 @@ public final class Pool implements AutoCloseable {
             if (w.assign(tenantId)) {
                 fromPool.incrementAndGet();
                 lastTakeNanos = System.nanoTime();
-                wake.release();
                 return CompletableFuture.completedFuture(w);
             }
         }
@@ -103,7 +107,7 @@ public final class Pool implements AutoCloseable {
         long backoff = 0;
         while (!closed) {
             try {
-                wake.tryAcquire(backoff > 0 ? backoff : 1_000, TimeUnit.MILLISECONDS);
+                wake.tryAcquire(backoff > 0 ? backoff : REFILL_POLL_MS, TimeUnit.MILLISECONDS);
                 long quiet = lastTakeNanos + REFILL_DELAY_NANOS - System.nanoTime();
                 if (quiet > 0) {
                     Thread.sleep(quiet / 1_000_000 + 1);
