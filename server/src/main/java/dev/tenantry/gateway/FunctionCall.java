@@ -204,6 +204,8 @@ final class FunctionCall implements Serving, Invocation {
         Answers.writeRateLimitHeaders(out, destination.verdict());
         if (closeDelimited || !request.keepAlive()) {
             line(out, "Connection", "close");
+        } else if (request.http10()) {
+            line(out, "Connection", "keep-alive"); // an HTTP/1.0 client assumes a close without it
         }
         out.writeByte('\r').writeByte('\n');
     }

@@ -243,6 +243,11 @@ class FunctionsTest {
             assertThat(missing.body()).contains("function-not-found");
         }
         try (RawHttp c = new RawHttp(port)) {
+            // An HTTP/1.0 client that asks to keep the connection is told it is kept.
+            c.send("GET /fn/wire-echo HTTP/1.0\r\nHost: acme.localhost\r\nConnection: keep-alive\r\n\r\n");
+            RawHttp.Response kept = c.read(false);
+            assertThat(kept.body()).isEqualTo("GET ");
+            assertThat(kept.header("connection")).isEqualToIgnoringCase("keep-alive");
             // An HTTP/1.0 client cannot take chunks: a streamed answer ends with the connection.
             c.send("GET /fn/wire-drip HTTP/1.0\r\nHost: acme.localhost\r\n\r\n");
             RawHttp.Response streamed = c.read(false);
