@@ -7,36 +7,30 @@ import java.util.Locale;
 /**
  * Hostname → tenant, for the gateway's hot path: an open-addressing table (linear probing) keyed by
  * normalised hostnames ({@link #normalize}) that finds a {@code Host} header as it arrives (any case,
- * with or without a {@code :port} and a trailing dot) without making a new string. Keys hash as
- * {@link String#hashCode} does. A lookup first takes the host part as given: its hash comes from the
- * header's own {@code hashCode} (vectorised by the JDK, cached in the string) with the port's share
- * taken out, and the comparison is a plain region compare, so a lower-case host (what browsers send)
- * costs one probe. Only a host with upper case left in it is then hashed again lower-casing ASCII as
- * it goes, and probed and compared the same way; one with a non-ASCII character before its port is
- * normalised into a new string.
+ * with or without a {@code :port} and a trailing dot) without making a new string.
  *
- * <p>One writer at a time (the index's lock); any number of readers, which never lock. A writer
- * changes a slot with one release store of an immutable entry, and marks a removed key's slot
- * {@link #REMOVED} instead of emptying it, so a probe never stops short of a key that is still
- * there. It grows or sweeps the markers into a new array, filled completely before it is published.
+ * <p>A lookup first probes for the header exactly as given, as the map this table replaced did: with
+ * its {@link String#hashCode} (vectorised by the JDK, cached in the string) and a plain compare, so a
+ * lower-case host without a port, the usual form, is found without reading its characters one by one.
+ * Otherwise one pass over the host part (before a port or a trailing dot) hashes it lower-casing ASCII
+ * on the fly, and one more probe compares the same way. A host part with a non-ASCII character is
+ * normalised into a new string first.
+ *
+ * <p>Keys and tenants sit side by side in one array (a probe reads the key, its cached hash and its
+ * tenant without another object in between). One writer at a time (the index's lock); any number of
+ * readers, which never lock. A writer sets a tenant, then its key, each with a release store. It marks
+ * a removed key {@link #REMOVED} and never reuses that slot, so a probe never stops short of a live key,
+ * and the tenant next to a key that matched is that key's (or null once it is removed). When live keys
+ * and markers fill half the array, it copies the live pairs into a new one, complete before it is
+ * published.
  */
 final class HostTable {
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Entry[].class);
-    private static final Entry REMOVED = new Entry("", 0, null);
-    private static final int MIN_CAPACITY = 16;
-    /** 31 × INVERSE_OF_31 = 1 (mod 2³²): undoes one step of {@link String#hashCode}. */
-    private static final int INVERSE_OF_31 = 0xBDEF7BDF;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final Object REMOVED = new Object();
+    private static final int MIN_PAIRS = 16;
 
-    private record Entry(String key, int hash, TenantContext tenant) {
-    }
-
-    private volatile Entry[] slots = new Entry[MIN_CAPACITY];
-    /**
-     * Keys that {@link #normalize} would still change (a colon or a dot left at the end; catalog
-     * hostnames have neither): while there are any, {@link #get} tries the host as given first, as the
-     * map this table replaced did, so such a key is still found by its exact string.
-     */
-    private volatile int irregular;
+    /** Key of pair i at 2i, its tenant at 2i + 1; a power-of-two number of pairs. */
+    private volatile Object[] slots = new Object[2 * MIN_PAIRS];
     private int live;
     private int used;
 
@@ -67,22 +61,15 @@ final class HostTable {
         return end;
     }
 
-    /** The tenant whose hostname is {@code normalize(host)}, or null; no new string for an ASCII host. */
+    /** The tenant of {@code host} as given, else of {@code normalize(host)}, or null; no new string for ASCII. */
     TenantContext get(String host) {
-        Entry[] table = slots;
-        if (irregular != 0) {
-            Entry e = findExact(table, host, host.length(), host.hashCode());
-            if (e != null) {
-                return e.tenant;
-            }
-        }
-        int end = end(host);
-        Entry e = findExact(table, host, end, hashOfPart(host, end));
-        return e != null ? e.tenant : getFolded(table, host, end);
+        Object[] table = slots;
+        int at = find(table, host, host.length(), host.hashCode(), false);
+        return at >= 0 ? tenant(table, at) : getNormalized(table, host, end(host));
     }
 
-    /** The host part, {@code host}'s first {@code end} characters, after a miss as given. */
-    private static TenantContext getFolded(Entry[] table, String host, int end) {
+    /** The host part, {@code host}'s first {@code end} characters, lower-cased on the fly. */
+    private static TenantContext getNormalized(Object[] table, String host, int end) {
         int hash = 0;
         boolean upper = false;
         for (int i = 0; i < end; i++) {
@@ -91,117 +78,95 @@ final class HostTable {
             int c = host.codePointAt(i);
             if (c > 127) {
                 String key = normalize(host);
-                Entry e = findExact(table, key, key.length(), key.hashCode());
-                return e == null ? null : e.tenant;
+                int at = find(table, key, key.length(), key.hashCode(), false);
+                return at >= 0 ? tenant(table, at) : null;
             }
             int lower = lower(c);
             upper |= lower != c;
             hash = 31 * hash + lower;
         }
-        Entry e = upper ? findFolded(table, host, end, hash) : null; // no upper case: the first probe was this one
-        return e == null ? null : e.tenant;
-    }
-
-    /** {@code host.substring(0, end).hashCode()} without the substring: the whole hash less the rest's share. */
-    private static int hashOfPart(String host, int end) {
-        int rest = 0;
-        for (int i = end; i < host.length(); i++) {
-            rest = 31 * rest + host.charAt(i);
+        if (!upper && end == host.length()) {
+            return null; // the part is the host as given: the first probe was this one
         }
-        int unshift = 1;
-        int inverse = INVERSE_OF_31;
-        for (int k = host.length() - end; k > 0; k >>= 1) {
-            unshift *= (k & 1) != 0 ? inverse : 1;
-            inverse *= inverse;
-        }
-        return (host.hashCode() - rest) * unshift;
+        int at = find(table, host, end, hash, upper);
+        return at >= 0 ? tenant(table, at) : null;
     }
 
     /** Maps a normalised hostname to the tenant, in place of any tenant it had. */
     void put(String key, TenantContext tenant) {
-        int hash = key.hashCode();
-        Entry[] table = slots;
-        int at = indexOf(table, key, hash);
+        Object[] table = slots;
+        int at = indexOf(table, key);
         if (at < 0) {
-            if (used + 1 > table.length / 2) {
+            if (used + 1 > table.length / 4) {
                 table = rebuild(live + 1);
             }
-            at = freeSlot(table, hash);
-            used += table[at] == null ? 1 : 0;
+            at = freeSlot(table, key.hashCode());
+            SLOT.setRelease(table, at + 1, tenant);
+            SLOT.setRelease(table, at, key);
+            used++;
             live++;
-            irregular += normalize(key).equals(key) ? 0 : 1;
+            return;
         }
-        SLOT.setRelease(table, at, new Entry(key, hash, tenant));
+        SLOT.setRelease(table, at + 1, tenant);
     }
 
     /** Removes the hostname if it still maps to this very instance (identity, not equality). */
     void removeIfSame(String key, TenantContext tenant) {
-        Entry[] table = slots;
-        int at = indexOf(table, key, key.hashCode());
-        if (at >= 0 && table[at].tenant == tenant) {
+        Object[] table = slots;
+        int at = indexOf(table, key);
+        if (at >= 0 && table[at + 1] == tenant) {
             SLOT.setRelease(table, at, REMOVED);
+            SLOT.setRelease(table, at + 1, null);
             live--;
-            irregular -= normalize(key).equals(key) ? 0 : 1;
         }
     }
 
-    /** The entry whose key is {@code host}'s first {@code end} characters, read once: a slot may be reused. */
-    private static Entry findExact(Entry[] table, String host, int end, int hash) {
-        int mask = table.length - 1;
-        for (int i = spread(hash) & mask; ; i = (i + 1) & mask) {
-            Entry e = (Entry) SLOT.getAcquire(table, i);
-            if (e == null) {
-                return null;
-            }
-            if (e.hash == hash && e != REMOVED && e.key.length() == end && host.startsWith(e.key)) {
-                return e;
-            }
-        }
-    }
-
-    /** As {@link #findExact}, with the host's ASCII letters lower-cased (keys have no upper-case ASCII). */
-    private static Entry findFolded(Entry[] table, String host, int end, int hash) {
-        int mask = table.length - 1;
-        for (int i = spread(hash) & mask; ; i = (i + 1) & mask) {
-            Entry e = (Entry) SLOT.getAcquire(table, i);
-            if (e == null) {
-                return null;
-            }
-            if (e.hash == hash && e != REMOVED && sameFolded(e.key, host, end)) {
-                return e;
-            }
-        }
-    }
-
-    private static int indexOf(Entry[] table, String key, int hash) {
-        int mask = table.length - 1;
-        for (int i = spread(hash) & mask; ; i = (i + 1) & mask) {
-            Entry e = table[i]; // only the writer calls this: it sees its own stores
-            if (e == null) {
+    /**
+     * The index of the key that is {@code host}'s first {@code end} characters, ASCII letters
+     * lower-cased when {@code fold} (keys have no upper-case ASCII), or -1.
+     */
+    private static int find(Object[] table, String host, int end, int hash, boolean fold) {
+        int mask = table.length - 2;
+        for (int at = (spread(hash) << 1) & mask; ; at = (at + 2) & mask) {
+            Object slot = SLOT.getAcquire(table, at);
+            if (slot == null) {
                 return -1;
             }
-            if (e.hash == hash && e != REMOVED && e.key.equals(key)) {
-                return i;
+            if (slot instanceof String key && key.hashCode() == hash && key.length() == end
+                    && (fold ? sameFolded(key, host, end) : host.startsWith(key))) {
+                return at;
             }
         }
     }
 
-    private static int freeSlot(Entry[] table, int hash) {
-        int mask = table.length - 1;
-        int i = spread(hash) & mask;
-        while (table[i] != null && table[i] != REMOVED) {
-            i = (i + 1) & mask;
-        }
-        return i;
+    private static TenantContext tenant(Object[] table, int at) {
+        return (TenantContext) SLOT.getAcquire(table, at + 1);
     }
 
-    /** A new array without the removed markers, at most a third full, published once it is complete. */
-    private Entry[] rebuild(int entries) {
-        Entry[] old = slots;
-        Entry[] fresh = new Entry[Math.max(MIN_CAPACITY, Integer.highestOneBit(3 * entries - 1) << 1)];
-        for (Entry e : old) {
-            if (e != null && e != REMOVED) {
-                fresh[freeSlot(fresh, e.hash)] = e;
+    private static int indexOf(Object[] table, String key) {
+        return find(table, key, key.length(), key.hashCode(), false);
+    }
+
+    /** The first empty slot of the hash's probe sequence: a removed key's slot is never reused. */
+    private static int freeSlot(Object[] table, int hash) {
+        int mask = table.length - 2;
+        int at = (spread(hash) << 1) & mask;
+        while (table[at] != null) {
+            at = (at + 2) & mask;
+        }
+        return at;
+    }
+
+    /** A new array of the live pairs, at most a third full, published once it is complete. */
+    private Object[] rebuild(int entries) {
+        Object[] old = slots;
+        int pairs = Math.max(MIN_PAIRS, Integer.highestOneBit(3 * entries - 1) << 1);
+        Object[] fresh = new Object[2 * pairs];
+        for (int at = 0; at < old.length; at += 2) {
+            if (old[at] instanceof String key) {
+                int to = freeSlot(fresh, key.hashCode());
+                fresh[to] = key;
+                fresh[to + 1] = old[at + 1];
             }
         }
         used = live;
@@ -210,11 +175,8 @@ final class HostTable {
     }
 
     private static boolean sameFolded(String key, String host, int end) {
-        if (key.length() != end) {
-            return false;
-        }
         for (int i = 0; i < end; i++) {
-            if (key.codePointAt(i) != lower(host.codePointAt(i))) { // codePointAt: see getFolded
+            if (key.codePointAt(i) != lower(host.codePointAt(i))) { // codePointAt: see getNormalized
                 return false;
             }
         }

@@ -253,11 +253,15 @@ class ContextIndexTest {
         index.apply(new ContextChange(1, ContextChange.TENANT, "acme", tenant("acme", "acme", 1, "acme.localhost")));
         AtomicBoolean done = new AtomicBoolean();
         AtomicLong misses = new AtomicLong();
+        AtomicLong others = new AtomicLong();
         AtomicLong reads = new AtomicLong();
         Thread reader = Thread.ofPlatform().start(() -> {
             while (!done.get()) {
-                if (index.host("ACME.localhost.:8080") == null) {
+                TenantContext found = index.host("ACME.localhost.:8080");
+                if (found == null) {
                     misses.incrementAndGet();
+                } else if (!found.slug().equals("acme")) {
+                    others.incrementAndGet();
                 }
                 reads.incrementAndGet();
             }
@@ -276,6 +280,7 @@ class ContextIndexTest {
         reader.join(5_000);
         assertThat(reads.get()).isGreaterThan(1_000);
         assertThat(misses.get()).isZero();
+        assertThat(others.get()).as("lookups that found another tenant").isZero();
         assertThat(index.host("H" + (i - 1) + ".example:80")).isNotNull();
         assertThat(index.host("H" + (i - 3_001) + ".example:80")).isNull();
     }
