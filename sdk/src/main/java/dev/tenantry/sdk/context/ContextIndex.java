@@ -34,7 +34,7 @@ public final class ContextIndex {
         final Map<String, PlanLimits> plans = new ConcurrentHashMap<>();
         final Map<String, TenantContext> byId = new ConcurrentHashMap<>();
         final Map<String, TenantContext> bySlug = new ConcurrentHashMap<>();
-        final Map<String, TenantContext> byHost = new ConcurrentHashMap<>();
+        final HostTable byHost = new HostTable();
         final Map<String, KeyEntry> byKeyPrefix = new ConcurrentHashMap<>();
 
         State(long seq) {
@@ -61,14 +61,12 @@ public final class ContextIndex {
         return Optional.ofNullable(host(host));
     }
 
-    /** {@link #byHost} without the Optional, for hot paths: null when no tenant has the host. */
+    /**
+     * {@link #byHost} without the Optional, for hot paths: null when no tenant has the host. Makes no
+     * new string unless the host has a non-ASCII character before its port.
+     */
     public TenantContext host(String host) {
-        if (host == null) {
-            return null;
-        }
-        State s = state;
-        TenantContext found = s.byHost.get(host);
-        return found != null ? found : s.byHost.get(normalizeHost(host));
+        return host == null ? null : state.byHost.get(host);
     }
 
     /** The live API key with this prefix (the part between the first and second underscore). */
@@ -102,23 +100,7 @@ public final class ContextIndex {
 
     /** Lower-cased, without port or trailing dot; one pass, at most one new string. */
     public static String normalizeHost(String host) {
-        int end = host.length();
-        int colon = host.lastIndexOf(':');
-        if (colon >= 0 && host.indexOf(']') < colon) {
-            end = colon;
-        }
-        if (end > 0 && host.charAt(end - 1) == '.') {
-            end--;
-        }
-        boolean upper = false;
-        for (int i = 0; i < end && !upper; i++) {
-            char c = host.charAt(i);
-            upper = c >= 'A' && c <= 'Z' || c > 127;
-        }
-        if (!upper) {
-            return end == host.length() ? host : host.substring(0, end);
-        }
-        return host.substring(0, end).toLowerCase(java.util.Locale.ROOT);
+        return HostTable.normalize(host);
     }
 
     /** Every plan and tenant as of {@link #seq}, consistent (no change is applied meanwhile). */
@@ -230,7 +212,7 @@ public final class ContextIndex {
         removeIfSame(s.byId, tenant.id(), tenant);
         removeIfSame(s.bySlug, tenant.slug(), tenant);
         for (String host : tenant.hostnames()) {
-            removeIfSame(s.byHost, normalizeHost(host), tenant);
+            s.byHost.removeIfSame(normalizeHost(host), tenant);
         }
         for (TenantContext.ApiKey key : tenant.apiKeys()) {
             s.byKeyPrefix.computeIfPresent(key.prefix(), (k, entry) -> entry.tenant() == tenant ? null : entry);
