@@ -10,7 +10,8 @@ const path = require('node:path');
 const util = require('node:util');
 const { randomUUID } = require('node:crypto');
 const { execFile } = require('node:child_process');
-const { createRequire, isBuiltin } = require('node:module');
+const Module = require('node:module');
+const { createRequire, isBuiltin } = Module;
 const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 const { AsyncLocalStorage } = require('node:async_hooks');
@@ -377,19 +378,22 @@ async function loadFunction(spec) {
   const dir = path.join(functionRoot, spec.name, 'v' + spec.version);
   const reload = loadedDirs.has(dir);
   loadedDirs.add(dir);
+  const source = Buffer.from(spec.files[spec.entry], 'base64').toString();
+  const format = moduleFormat(spec, source);
   // Synchronous on purpose: a handful of small files on the sandbox's tmpfs take microseconds,
   // while each promise-based call waits for a thread-pool round trip (a cold start pays for them).
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Only a directory this worker wrote before can exist.
+  if (reload) fs.rmSync(dir, { recursive: true, force: true });
   writeFiles(dir, spec.files);
   linkModules(dir, spec.modules || {});
-  const esm = pinModuleFormat(dir, spec);
+  pinModuleFormat(dir, format);
 
   const fn = createRecord(spec, dir);
   const scope = { fn: fn.name, v: fn.version, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
   const file = path.join(dir, spec.entry);
   try {
-    const exported = await als.run(scope, esm ? importEsm : requireCjs, file, dir, reload, spec.files[spec.entry]);
-    bindContract(fn, exported, esm);
+    const exported = await als.run(scope, format.esm ? importEsm : requireCjs, file, dir, reload, source, format);
+    bindContract(fn, exported, format.esm);
     return { record: fn };
   } catch (err) {
     logError(scope, err);
@@ -402,10 +406,15 @@ async function loadFunction(spec) {
 }
 
 function writeFiles(dir, files) {
+  const made = new Set();
   for (const [name, content] of Object.entries(files)) {
     const target = path.resolve(dir, name);
     if (!target.startsWith(dir + path.sep)) throw new Error(`file path escapes the function directory: ${name}`);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const parent = path.dirname(target);
+    if (!made.has(parent)) {
+      fs.mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
     fs.writeFileSync(target, Buffer.from(content, 'base64'));
   }
 }
@@ -420,11 +429,10 @@ function linkModules(dir, modules) {
   }
 }
 
-// Decides ESM vs CJS and writes package.json "type" so Node's own per-file decision agrees
-// (and so Node does not look for a package.json above the function directory).
-function pinModuleFormat(dir, spec) {
+// Decides ESM vs CJS, and what package.json must say so that Node's own per-file decision agrees
+// (and so that Node does not look for a package.json above the function directory).
+function moduleFormat(spec, source) {
   const entry = spec.entry;
-  const pkgPath = path.join(dir, 'package.json');
   const hasPkg = Object.hasOwn(spec.files, 'package.json');
   let pkg = null;
   if (hasPkg) {
@@ -440,19 +448,24 @@ function pinModuleFormat(dir, spec) {
   else if (entry.endsWith('.cjs')) esm = false;
   else if (type === 'module') esm = true;
   else if (type === 'commonjs') esm = false;
-  else esm = ESM_SYNTAX_RE.test(Buffer.from(spec.files[entry], 'base64').toString());
+  else esm = ESM_SYNTAX_RE.test(source);
 
   const isPlainJs = !entry.endsWith('.mjs') && !entry.endsWith('.cjs');
-  if (!hasPkg) {
-    fs.writeFileSync(pkgPath, JSON.stringify({ type: esm && isPlainJs ? 'module' : 'commonjs' }));
-  } else if (esm && isPlainJs && isPlainObject(pkg) && type === undefined) {
-    fs.writeFileSync(pkgPath, JSON.stringify({ ...pkg, type: 'module' }));
-  }
-  return esm;
+  let writePkg = null;
+  if (!hasPkg) writePkg = { type: esm && isPlainJs ? 'module' : 'commonjs' };
+  else if (esm && isPlainJs && isPlainObject(pkg) && type === undefined) writePkg = { ...pkg, type: 'module' };
+  // The type Node gives a CommonJS entry: what it reads from package.json for a .js file.
+  const declared = writePkg !== null ? writePkg.type : type;
+  const commonjs = !esm && (entry.endsWith('.cjs') || (entry.endsWith('.js') && declared === 'commonjs'));
+  return { esm, commonjs, pkg: writePkg };
+}
+
+function pinModuleFormat(dir, format) {
+  if (format.pkg !== null) fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(format.pkg));
 }
 
 async function importEsm(file, _dir, reload, source) {
-  const inMemory = await importEsmInMemory(file, Buffer.from(source, 'base64').toString());
+  const inMemory = await importEsmInMemory(file, source);
   if (inMemory !== null) return inMemory;
   // ESM modules are cached by URL for the life of the process: a query makes a reload fresh.
   const url = pathToFileURL(file).href + (reload ? `?reload=${++reloadCounter}` : '');
@@ -503,13 +516,28 @@ async function builtinModule(specifier) {
   return module;
 }
 
-function requireCjs(file, dir, reload) {
+// A CommonJS entry that Node would load as CommonJS is compiled from the deployed source as Node's
+// loader would (Module#_compile: the same wrapper, require, module and cache), without reading the
+// file back; its own require() calls go through Node's loader as usual.
+function requireCjs(file, dir, reload, source, format) {
   if (reload) {
     for (const key of Object.keys(require.cache)) {
       if (key.startsWith(dir + path.sep)) delete require.cache[key];
     }
   }
-  return createRequire(file)(file);
+  if (!format.commonjs) return createRequire(file)(file);
+  const module = new Module(file);
+  module.filename = file;
+  module.paths = Module._nodeModulePaths(dir);
+  require.cache[file] = module;
+  try {
+    module._compile(source, file, 'commonjs');
+  } catch (err) {
+    delete require.cache[file];
+    throw err;
+  }
+  module.loaded = true;
+  return module.exports;
 }
 
 function bindContract(fn, exported, esm) {
