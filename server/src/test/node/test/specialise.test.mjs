@@ -83,6 +83,25 @@ export default { fetch: () => new Response(a('y') + ' / ' + greet('z')) };`;
   assert.equal((await worker.invoke('deps-esm')).text, 'pkg-a(dep-b:y) / hello z');
 });
 
+test('a CommonJS entry loads from memory as Node loads it: its own files, its modules, its module object', async () => {
+  const code = `
+const path = require('node:path');
+const helper = require('./lib/helper');
+const a = require('pkg-a');
+exports.handler = async () => ({
+  helper: helper.name, a: a('m'), file: path.basename(__filename), dir: path.basename(__dirname),
+  cached: require.cache[__filename] === module, id: module.id === __filename, loaded: module.loaded,
+  paths: module.paths[0] === path.join(__dirname, 'node_modules'), main: require.main === process.mainModule,
+});`;
+  const files = { 'index.js': code, 'lib/helper.js': "exports.name = 'helper in ' + require('path').basename(__dirname);\n" };
+  const res = await worker.specialise([fnSpec('cjs-memory', files, { modules: store.modules })]);
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual((await worker.invoke('cjs-memory')).json(), {
+    helper: 'helper in lib', a: 'pkg-a(dep-b:m)', file: 'index.js', dir: 'v1',
+    cached: true, id: true, loaded: true, paths: true, main: true,
+  });
+});
+
 test('syntax errors answer 422 with message and location, and are logged', async () => {
   const res = await worker.specialise([
     fnSpec('broken-cjs', { 'index.js': 'const ok = 1;\nmodule.exports = {\n  fetch( {\n' }),

@@ -3,6 +3,7 @@
 // tenant by POST /specialise and then serves that tenant's functions on a Unix socket.
 
 const http = require('node:http');
+const net = require('node:net');
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 const os = require('node:os');
@@ -10,10 +11,18 @@ const path = require('node:path');
 const util = require('node:util');
 const { randomUUID } = require('node:crypto');
 const { execFile } = require('node:child_process');
-const { createRequire, isBuiltin } = require('node:module');
+const Module = require('node:module');
+const { createRequire, isBuiltin } = Module;
+const v8 = require('node:v8');
 const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 const { AsyncLocalStorage } = require('node:async_hooks');
+
+// Empties the young generation before the worker says it is ready (see start). The collector is
+// taken from a throw-away context, so neither this one, where tenants' code runs, nor later ones have it.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
+v8.setFlagsFromString('--no-expose-gc');
 
 // Read everything we need from the real environment before process.env is replaced.
 const SOCKET_PATH = process.env.TENANTRY_SOCKET;
@@ -377,19 +386,22 @@ async function loadFunction(spec) {
   const dir = path.join(functionRoot, spec.name, 'v' + spec.version);
   const reload = loadedDirs.has(dir);
   loadedDirs.add(dir);
+  const source = Buffer.from(spec.files[spec.entry], 'base64').toString();
+  const format = moduleFormat(spec, source);
   // Synchronous on purpose: a handful of small files on the sandbox's tmpfs take microseconds,
   // while each promise-based call waits for a thread-pool round trip (a cold start pays for them).
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Only a directory this worker wrote before can exist.
+  if (reload) fs.rmSync(dir, { recursive: true, force: true });
   writeFiles(dir, spec.files);
   linkModules(dir, spec.modules || {});
-  const esm = pinModuleFormat(dir, spec);
+  pinModuleFormat(dir, format);
 
   const fn = createRecord(spec, dir);
   const scope = { fn: fn.name, v: fn.version, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
   const file = path.join(dir, spec.entry);
   try {
-    const exported = await als.run(scope, esm ? importEsm : requireCjs, file, dir, reload, spec.files[spec.entry]);
-    bindContract(fn, exported, esm);
+    const exported = await als.run(scope, format.esm ? importEsm : requireCjs, file, dir, reload, source, format);
+    bindContract(fn, exported, format.esm);
     return { record: fn };
   } catch (err) {
     logError(scope, err);
@@ -402,10 +414,15 @@ async function loadFunction(spec) {
 }
 
 function writeFiles(dir, files) {
+  const made = new Set();
   for (const [name, content] of Object.entries(files)) {
     const target = path.resolve(dir, name);
     if (!target.startsWith(dir + path.sep)) throw new Error(`file path escapes the function directory: ${name}`);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const parent = path.dirname(target);
+    if (!made.has(parent)) {
+      fs.mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
     fs.writeFileSync(target, Buffer.from(content, 'base64'));
   }
 }
@@ -420,11 +437,10 @@ function linkModules(dir, modules) {
   }
 }
 
-// Decides ESM vs CJS and writes package.json "type" so Node's own per-file decision agrees
-// (and so Node does not look for a package.json above the function directory).
-function pinModuleFormat(dir, spec) {
+// Decides ESM vs CJS, and what package.json must say so that Node's own per-file decision agrees
+// (and so that Node does not look for a package.json above the function directory).
+function moduleFormat(spec, source) {
   const entry = spec.entry;
-  const pkgPath = path.join(dir, 'package.json');
   const hasPkg = Object.hasOwn(spec.files, 'package.json');
   let pkg = null;
   if (hasPkg) {
@@ -440,19 +456,24 @@ function pinModuleFormat(dir, spec) {
   else if (entry.endsWith('.cjs')) esm = false;
   else if (type === 'module') esm = true;
   else if (type === 'commonjs') esm = false;
-  else esm = ESM_SYNTAX_RE.test(Buffer.from(spec.files[entry], 'base64').toString());
+  else esm = ESM_SYNTAX_RE.test(source);
 
   const isPlainJs = !entry.endsWith('.mjs') && !entry.endsWith('.cjs');
-  if (!hasPkg) {
-    fs.writeFileSync(pkgPath, JSON.stringify({ type: esm && isPlainJs ? 'module' : 'commonjs' }));
-  } else if (esm && isPlainJs && isPlainObject(pkg) && type === undefined) {
-    fs.writeFileSync(pkgPath, JSON.stringify({ ...pkg, type: 'module' }));
-  }
-  return esm;
+  let writePkg = null;
+  if (!hasPkg) writePkg = { type: esm && isPlainJs ? 'module' : 'commonjs' };
+  else if (esm && isPlainJs && isPlainObject(pkg) && type === undefined) writePkg = { ...pkg, type: 'module' };
+  // The type Node gives a CommonJS entry: what it reads from package.json for a .js file.
+  const declared = writePkg !== null ? writePkg.type : type;
+  const commonjs = !esm && (entry.endsWith('.cjs') || (entry.endsWith('.js') && declared === 'commonjs'));
+  return { esm, commonjs, pkg: writePkg };
+}
+
+function pinModuleFormat(dir, format) {
+  if (format.pkg !== null) fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(format.pkg));
 }
 
 async function importEsm(file, _dir, reload, source) {
-  const inMemory = await importEsmInMemory(file, Buffer.from(source, 'base64').toString());
+  const inMemory = await importEsmInMemory(file, source);
   if (inMemory !== null) return inMemory;
   // ESM modules are cached by URL for the life of the process: a query makes a reload fresh.
   const url = pathToFileURL(file).href + (reload ? `?reload=${++reloadCounter}` : '');
@@ -503,13 +524,28 @@ async function builtinModule(specifier) {
   return module;
 }
 
-function requireCjs(file, dir, reload) {
+// A CommonJS entry that Node would load as CommonJS is compiled from the deployed source as Node's
+// loader would (Module#_compile: the same wrapper, require, module and cache), without reading the
+// file back; its own require() calls go through Node's loader as usual.
+function requireCjs(file, dir, reload, source, format) {
   if (reload) {
     for (const key of Object.keys(require.cache)) {
       if (key.startsWith(dir + path.sep)) delete require.cache[key];
     }
   }
-  return createRequire(file)(file);
+  if (!format.commonjs) return createRequire(file)(file);
+  const module = new Module(file);
+  module.filename = file;
+  module.paths = Module._nodeModulePaths(dir);
+  require.cache[file] = module;
+  try {
+    module._compile(source, file, 'commonjs');
+  } catch (err) {
+    delete require.cache[file];
+    throw err;
+  }
+  module.loaded = true;
+  return module.exports;
 }
 
 function bindContract(fn, exported, esm) {
@@ -1110,22 +1146,34 @@ function start() {
   server.listen(SOCKET_PATH, () => {
     warmUp()
       .catch((err) => workerError('warm-up failed (the first request will be slower): ' + sanitize(stackOf(err))))
-      .finally(() => emit({ type: 'ready', pid: process.pid }));
+      .finally(() => {
+        // Young-generation collections only (a full one would throw away code the warm-up compiled):
+        // what the warm-up left goes now, so that a tenant's first call starts with room to allocate
+        // instead of paying for a collection in its middle. The second promotes what survived the first.
+        collectGarbage({ type: 'minor' });
+        collectGarbage({ type: 'minor' });
+        emit({ type: 'ready', pid: process.pid });
+      });
   });
 }
 
 // ---------------------------------------------------------------------------
 // Warm-up: before the worker says it is ready, one function of each contract (an ES module and a
-// CommonJS file) is loaded and called through this server, as the host would, so that a tenant's
-// first request does not pay for Node's lazily loaded parts (the ESM loader, undici's Request and
-// Response, the HTTP client and server paths) nor for compiling this file's invoke path: in a
-// fresh Node those cost tens of milliseconds. Nothing stays: no tenant is bound, the functions and
-// their files are gone before "ready".
+// CommonJS file) is loaded and called through this server exactly as the host does it (over one
+// connection opened beforehand, each load with the function's first call pipelined right behind
+// it), so that a tenant's first request does not pay for Node's lazily loaded parts (the ESM
+// loader, undici's Request and Response, the HTTP server's paths) nor for compiling this file's
+// load and invoke paths: in a fresh Node those cost tens of milliseconds. Nothing stays: no tenant
+// is bound, the functions and their files are gone before "ready".
 
 const WARM_UP_CALLS = 30;
-const WARM_UP_LOADS = 2;
+// With 2 loads, V8 was still deciding what to optimise (the promise hooks behind AsyncLocalStorage
+// among others) during a tenant's first call, which then took milliseconds longer; 10 leave
+// nothing to tier up there, for about 50 ms more CPU per worker start.
+const WARM_UP_LOADS = 10;
+const LOADER = 'warm-up-loader';
 const WARM_UP_SOURCES = {
-  'warm-up-loader': ['index.mjs', "import { createHash } from 'node:crypto'; const later = () => import('node:path'); export default { async fetch(request) { return new Response(createHash('sha1').update(request.url).digest('hex') + typeof later); } };"],
+  [LOADER]: ['index.mjs', "import { createHash } from 'node:crypto'; const later = () => import('node:path'); export default { async fetch(request) { return new Response(createHash('sha1').update(request.url).digest('hex') + typeof later); } };"],
   'warm-up-fetch': ['index.mjs', "export default { async fetch(request, env) { const body = request.method === 'POST' ? await request.json() : null; return Response.json({ ok: true, body, q: new URL(request.url).searchParams.get('q') }, { headers: { 'x-warm': '1' } }); } };"],
   'warm-up-lambda': ['index.js', "exports.handler = async (event, context) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, cookies: ['w=1'], body: 'ok ' + (event.body || '') + context.getRemainingTimeInMillis() });"],
 };
@@ -1133,59 +1181,99 @@ const WARM_UP_SOURCES = {
 async function warmUp() {
   functionRoot = WARM_UP_ROOT;
   const names = Object.keys(WARM_UP_SOURCES);
+  let host = null;
   try {
-    // Loaded through this server's own /specialise, as the host does, so that its path is compiled too.
+    host = await connectAsHost();
     for (let version = 1; version <= WARM_UP_LOADS; version++) {
-      const specs = names.map((name) => {
-        const [entry, source] = WARM_UP_SOURCES[name];
-        return { name, version, entry, files: { [entry]: Buffer.from(source).toString('base64') }, modules: {},
-                 env: { WARM: '1' }, secrets: {}, timeoutMs: 5000, memoryMb: 128 };
-      });
-      const answer = await selfRequest('POST', '/specialise', { host: 'warm-up.localhost' },
-        JSON.stringify({ tenant: { id: 'warm-up', slug: 'warm-up' }, functions: specs }));
-      if (answer.status !== 200) throw new Error(`/specialise answered ${answer.status}: ${answer.body}`);
-    }
-    for (let i = 0; i < WARM_UP_CALLS; i++) {
       for (const name of names) {
-        if (name === 'warm-up-loader' && i >= 2) continue; // its calls take the same path as warm-up-fetch's
-        await selfCall(name, i % 2 === 0 ? 'GET' : 'POST', i % 2 === 0 ? null : '{"n":' + i + '}');
+        // Node's loader path is warm after one load and one call (see warm-up-fetch for the rest).
+        if (name === LOADER && version > 1) continue;
+        await exchange(host, [loadRequest(name, version), callRequest(name, version, 0)]);
+      }
+    }
+    for (let i = 1; i < WARM_UP_CALLS; i++) {
+      for (const name of names) {
+        if (name === LOADER && i >= 2) continue;
+        await exchange(host, [callRequest(name, name === LOADER ? 1 : WARM_UP_LOADS, i)]);
       }
     }
   } finally {
+    if (host !== null) host.destroy();
     for (const name of names) functions.delete(name);
+    for (const key of Object.keys(require.cache)) {
+      if (key.startsWith(WARM_UP_ROOT + path.sep)) delete require.cache[key];
+    }
     await fsp.rm(WARM_UP_ROOT, { recursive: true, force: true });
     functionRoot = FN_ROOT;
     tenant = null;
   }
 }
 
-// One request to this server, as the host would send it; answers its status and body.
-function selfRequest(method, path, headers, body) {
+function connectAsHost() {
   return new Promise((resolve, reject) => {
-    if (body !== null) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(body);
-    }
-    const req = http.request({ socketPath: SOCKET_PATH, method, path, headers, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    const socket = net.connect(SOCKET_PATH, () => {
+      socket.off('error', reject);
+      resolve(socket);
     });
-    req.on('error', reject);
-    req.end(body === null ? undefined : body);
+    socket.on('error', reject);
   });
 }
 
-async function selfCall(name, method, body) {
-  const answer = await selfRequest(method, '/invoke/' + name, {
-    host: 'warm-up.localhost',
-    'x-tenantry-url': 'http://warm-up.localhost/fn/' + name + '?q=1',
-    'x-tenantry-request-id': 'warm-up',
-    'x-tenantry-deadline': String(Date.now() + 5000),
-    'x-tenantry-source-ip': '127.0.0.1',
-    cookie: 'a=1',
-  }, body);
-  if (answer.status !== 200) throw new Error(name + ' answered ' + answer.status);
+function loadRequest(name, version) {
+  const [entry, source] = WARM_UP_SOURCES[name];
+  const body = JSON.stringify({
+    tenant: { id: 'warm-up', slug: 'warm-up' },
+    functions: [{ name, version, entry, timeoutMs: 5000, memoryMb: 128, files: { [entry]: Buffer.from(source).toString('base64') },
+                  modules: {}, env: { WARM: '1' }, secrets: {} }],
+  });
+  return 'POST /specialise HTTP/1.1\r\nhost: worker\r\ncontent-type: application/json\r\n' +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+// The i-th call: GET, or POST with a JSON body, with the headers the host adds.
+function callRequest(name, version, i) {
+  const body = i % 2 === 0 ? '' : '{"n":' + i + '}';
+  return `${body === '' ? 'GET' : 'POST'} /invoke/${name}@${version} HTTP/1.1\r\nhost: warm-up.localhost\r\n` +
+    `x-tenantry-url: http://warm-up.localhost/fn/${name}?q=1\r\nx-tenantry-request-id: warm-up\r\n` +
+    `x-tenantry-deadline: ${Date.now() + 5000}\r\nx-tenantry-source-ip: 127.0.0.1\r\ncookie: a=1\r\n` +
+    (body === '' ? '\r\n' : `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+}
+
+// Writes the requests in one go and reads their answers (this server frames them all with a
+// Content-Length); any answer but 200 fails the warm-up.
+function exchange(socket, requests) {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    let answered = 0;
+    const done = (err) => {
+      socket.off('data', onData);
+      socket.off('error', done);
+      socket.off('close', onClose);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onClose = () => done(new Error('the connection closed before every answer came'));
+    const onData = (chunk) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const head = buffered.toString('latin1', 0, end);
+        const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+        if (length === null) return done(new Error('an answer without Content-Length: ' + head));
+        const size = end + 4 + Number(length[1]);
+        if (buffered.length < size) return;
+        const status = head.slice(9, 12);
+        if (status !== '200') return done(new Error(`answered ${status}: ${buffered.toString('utf8', end + 4, size)}`));
+        buffered = buffered.subarray(size);
+        if (++answered === requests.length) return done();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', done);
+    socket.on('close', onClose);
+    socket.write(requests.join(''));
+  });
 }
 
 start();
