@@ -556,7 +556,7 @@ const builtinModules = new Map();
 
 async function importEsmInMemory(file, source) {
   if (typeof vm.SourceTextModule !== 'function' || NEEDS_LOADER_RE.test(source)) return null;
-  const url = pathToFileURL(file).href;
+  const url = fileUrl(file);
   let module;
   try {
     module = new vm.SourceTextModule(source, {
@@ -575,6 +575,14 @@ async function importEsmInMemory(file, source) {
   await module.link(builtinModule);
   await module.evaluate();
   return module.namespace;
+}
+
+// pathToFileURL(file).href for an absolute, normalised path (as path.join makes it), without a URL
+// parse when no character of it needs escaping.
+const PLAIN_PATH_RE = /^[A-Za-z0-9_.\-/]+$/;
+
+function fileUrl(file) {
+  return PLAIN_PATH_RE.test(file) ? 'file://' + file : pathToFileURL(file).href;
 }
 
 async function builtinModule(specifier) {
