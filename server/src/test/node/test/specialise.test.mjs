@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fnSpec, startWorker, TENANT } from '../support/harness.mjs';
+import { delay, fnSpec, startWorker, TENANT } from '../support/harness.mjs';
 
 let worker;
 let store;
@@ -163,23 +163,52 @@ function specialiseRequest(specs) {
   return `POST /specialise HTTP/1.1\r\nhost: worker\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
+function invokeRequest(name) { // the last request of a pipelined() exchange: it asks to close
+  return `GET /invoke/${name} HTTP/1.1\r\nhost: worker\r\nconnection: close\r\n\r\n`;
+}
+
 test('a request sent right behind its function\'s load waits for the load, and hears of a failed one', async () => {
-  const invoke = (name) => `GET /invoke/${name} HTTP/1.1\r\nhost: worker\r\nconnection: close\r\n\r\n`;
   const v1 = await worker.specialise([fnSpec('behind', { 'index.mjs': "export default { fetch() { return new Response('behind v1'); } };\n" })]);
   assert.equal(v1.status, 200, v1.text);
   const good = await pipelined(worker.socketPath, [
     specialiseRequest([fnSpec('behind', { 'index.mjs': "export default { fetch() { return new Response('behind v2'); } };\n" }, { version: 2 })]),
-    invoke('behind@2'),
+    invokeRequest('behind@2'),
   ]);
   assert.match(good, /^HTTP\/1.1 200 OK[\s\S]*"loaded":\[\{"name":"behind","version":2[\s\S]*HTTP\/1.1 200 OK[\s\S]*behind v2$/);
 
   const bad = await pipelined(worker.socketPath, [
     specialiseRequest([fnSpec('behind-broken', { 'index.mjs': 'export default {\n' })]),
-    invoke('behind-broken@1'),
+    invokeRequest('behind-broken@1'),
   ]);
   assert.match(bad, /^HTTP\/1.1 422 [\s\S]*HTTP\/1.1 404 [\s\S]*x-tenantry-error: not-loaded/);
   assert.equal((await worker.invoke('behind')).text, 'behind v2');
   assert.equal((await worker.request({ path: '/invoke/behind@1' })).status, 404); // an older version is gone
+});
+
+test('a function reads its own files while it loads and on its first call, sent right behind the load', async () => {
+  const data = { 'data.txt': 'from disk' };
+  const esm = "import { readFileSync } from 'node:fs';\nconst read = () => readFileSync(new URL('./data.txt', import.meta.url), 'utf8');\n"
+    + "const atLoad = read();\nexport default { fetch() { return new Response(atLoad + ' / ' + read()); } };\n";
+  const cjs = "const fs = require('fs');\nconst read = () => fs.readFileSync(__dirname + '/data.txt', 'utf8');\n"
+    + 'const atLoad = read();\nexports.handler = async () => atLoad + \' / \' + read();\n';
+  const viaProcess = "const read = () => process.getBuiltinModule('fs').readFileSync(new URL('./data.txt', import.meta.url), 'utf8');\n"
+    + "const atLoad = read();\nexport default { fetch() { return new Response(atLoad + ' / ' + read()); } };\n";
+  const specs = [fnSpec('reads-esm', { 'index.mjs': esm, ...data }), fnSpec('reads-cjs', { 'index.js': cjs, ...data })];
+  if (typeof process.getBuiltinModule === 'function') specs.push(fnSpec('reads-process', { 'index.mjs': viaProcess, ...data }));
+  for (const spec of specs) {
+    const answers = await pipelined(worker.socketPath, [specialiseRequest([spec]), invokeRequest(`${spec.name}@1`)]);
+    assert.match(answers, /^HTTP\/1.1 200 OK[\s\S]*HTTP\/1.1 200 OK[\s\S]*\r\n\r\nfrom disk \/ from disk$/, spec.name);
+  }
+});
+
+test('the files of a function loaded from memory are written soon after its first call', async () => {
+  const code = 'export default { async fetch(request, env, ctx) { return new Response("ok") } }';
+  const answers = await pipelined(worker.socketPath, [specialiseRequest([fnSpec('written-after', { 'index.js': code })]), invokeRequest('written-after@1')]);
+  assert.match(answers, /^HTTP\/1.1 200 OK[\s\S]*HTTP\/1.1 200 OK[\s\S]*\r\n\r\nok$/);
+  const dir = path.join(worker.dir, 'fn', 'written-after', 'v1');
+  for (let waited = 0; !fs.existsSync(path.join(dir, 'package.json')) && waited < 2000; waited += 10) await delay(10);
+  assert.equal(fs.readFileSync(path.join(dir, 'index.js'), 'utf8'), code);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')), { type: 'module' });
 });
 
 test('functions do not get the bootstrap\'s garbage collector', async () => {

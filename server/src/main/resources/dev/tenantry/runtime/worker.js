@@ -388,13 +388,10 @@ async function loadFunction(spec) {
   loadedDirs.add(dir);
   const source = Buffer.from(spec.files[spec.entry], 'base64').toString();
   const format = moduleFormat(spec, source);
-  // Synchronous on purpose: a handful of small files on the sandbox's tmpfs take microseconds,
-  // while each promise-based call waits for a thread-pool round trip (a cold start pays for them).
-  // Only a directory this worker wrote before can exist.
-  if (reload) fs.rmSync(dir, { recursive: true, force: true });
-  writeFiles(dir, spec.files);
-  linkModules(dir, spec.modules || {});
-  pinModuleFormat(dir, format);
+  writePendingFiles(); // an earlier load's, which may be this directory's
+  const write = () => writeFunction(dir, spec, format, reload);
+  if (mayReachFiles(format, source)) write();
+  else deferWrite(write, spec);
 
   const fn = createRecord(spec, dir);
   const scope = { fn: fn.name, v: fn.version, rid: 'init', env: fn.processEnv, out: '', err: '', abort: undefined };
@@ -405,12 +402,79 @@ async function loadFunction(spec) {
     return { record: fn };
   } catch (err) {
     logError(scope, err);
+    writePendingFiles(); // locating a syntax error reads them
     const message = await loadErrorMessage(err, dir, spec);
     emitLine(scope, 'stderr', `load failed: ${message}`);
     return { error: message };
   } finally {
     flushLogs(scope);
   }
+}
+
+// Synchronous on purpose: a handful of small files on the sandbox's tmpfs take microseconds, while
+// each promise-based call waits for a thread-pool round trip (a cold start pays for them).
+function writeFunction(dir, spec, format, reload) {
+  if (reload) fs.rmSync(dir, { recursive: true, force: true }); // only a directory written before can exist
+  writeFiles(dir, spec.files);
+  linkModules(dir, spec.modules || {});
+  pinModuleFormat(dir, format);
+}
+
+// A function whose code cannot reach the file system nor Node's loader (see mayReachFiles) is
+// loaded from memory before its files exist, and they are written a little later, once the cold
+// start's answer is out and the host's next request most likely answered too (written right
+// after the answer, they held up that next request). Anything that may read them sooner (Node's
+// loader, a failed load, the next load, which may replace them) writes them at once.
+const DEFERRED_WRITE_DELAY_MS = 50;
+let pendingWrites = [];
+let writeTimer = null;
+
+function deferWrite(write, spec) {
+  pendingWrites.push({ write, name: spec.name, version: spec.version });
+  writeTimer ??= setTimeout(writeDeferredFiles, DEFERRED_WRITE_DELAY_MS);
+}
+
+// For something about to read them: a failure reaches the caller.
+function writePendingFiles() {
+  const writes = pendingWrites;
+  pendingWrites = [];
+  for (const { write } of writes) write();
+}
+
+function writeDeferredFiles() {
+  writeTimer = null;
+  const writes = pendingWrites;
+  pendingWrites = [];
+  for (const { write, name, version } of writes) {
+    try {
+      write();
+    } catch (err) {
+      workerError(`the files of ${name} version ${version} could not be written: ${sanitize(messageOf(err))}`);
+    }
+  }
+}
+
+// What code must not name for its files to be written after its load: process (process.env is
+// fine), require, module (module.exports is fine), arguments (the CommonJS wrapper's, which hold
+// require and module), globalThis, global, eval, Function, constructor (all ways back to process or
+// to new code), import(). ES modules must also import only FILE_FREE_BUILTINS (see
+// importEsmInMemory). Code that spells these names out of strings to get at its own files only
+// finds them a moment later.
+const REACHES_FILES_RE = /\b(?:process|require|module|arguments|globalThis|global|eval|Function|constructor)\b|\bimport\s*\(/;
+const ALLOWED_NAMES_RE = /\bprocess\s*\.\s*env\b|\bmodule\s*\.\s*exports\b/g;
+// Built-ins that offer no way to the file system, nor to process.
+const FILE_FREE_BUILTINS = new Set(['assert', 'assert/strict', 'buffer', 'crypto', 'dns', 'dns/promises', 'events',
+  'http', 'http2', 'https', 'net', 'os', 'path', 'path/posix', 'path/win32', 'perf_hooks', 'punycode', 'querystring',
+  'stream', 'stream/consumers', 'stream/promises', 'stream/web', 'string_decoder', 'timers', 'timers/promises', 'tls',
+  'url', 'util', 'util/types', 'zlib']);
+
+function mayReachFiles(format, source) {
+  if (!format.esm && !format.commonjs) return true; // loaded by Node's loader
+  return REACHES_FILES_RE.test(source.replace(ALLOWED_NAMES_RE, ''));
+}
+
+function isFileFree(specifier) {
+  return FILE_FREE_BUILTINS.has(specifier.startsWith('node:') ? specifier.slice(5) : specifier);
 }
 
 function writeFiles(dir, files) {
@@ -475,6 +539,7 @@ function pinModuleFormat(dir, format) {
 async function importEsm(file, _dir, reload, source) {
   const inMemory = await importEsmInMemory(file, source);
   if (inMemory !== null) return inMemory;
+  writePendingFiles();
   // ESM modules are cached by URL for the life of the process: a query makes a reload fresh.
   const url = pathToFileURL(file).href + (reload ? `?reload=${++reloadCounter}` : '');
   return import(url);
@@ -491,7 +556,7 @@ const builtinModules = new Map();
 
 async function importEsmInMemory(file, source) {
   if (typeof vm.SourceTextModule !== 'function' || NEEDS_LOADER_RE.test(source)) return null;
-  const url = pathToFileURL(file).href;
+  const url = fileUrl(file);
   let module;
   try {
     module = new vm.SourceTextModule(source, {
@@ -506,9 +571,18 @@ async function importEsmInMemory(file, source) {
     return null;
   }
   if (!module.dependencySpecifiers.every((specifier) => isBuiltin(specifier))) return null;
+  if (!module.dependencySpecifiers.every(isFileFree)) writePendingFiles();
   await module.link(builtinModule);
   await module.evaluate();
   return module.namespace;
+}
+
+// pathToFileURL(file).href for an absolute, normalised path (as path.join makes it), without a URL
+// parse when no character of it needs escaping.
+const PLAIN_PATH_RE = /^[A-Za-z0-9_.\-/]+$/;
+
+function fileUrl(file) {
+  return PLAIN_PATH_RE.test(file) ? 'file://' + file : pathToFileURL(file).href;
 }
 
 async function builtinModule(specifier) {
@@ -1199,6 +1273,7 @@ async function warmUp() {
     }
   } finally {
     if (host !== null) host.destroy();
+    writePendingFiles();
     for (const name of names) functions.delete(name);
     for (const key of Object.keys(require.cache)) {
       if (key.startsWith(WARM_UP_ROOT + path.sep)) delete require.cache[key];
