@@ -300,6 +300,8 @@ final class FunctionCall implements Serving, Invocation {
         private Handler<Throwable> exceptionHandler;
         private long demand = Long.MAX_VALUE;
         private boolean ended;
+        /** Why the body broke off before anyone listened for it: told to the exception handler once set. */
+        private Throwable failure;
 
         boolean flowing() {
             return handler != null && demand > 0 && !ended;
@@ -323,15 +325,25 @@ final class FunctionCall implements Serving, Invocation {
         }
 
         void failed(Throwable cause) {
-            if (!ended && exceptionHandler != null) {
-                ended = true;
+            if (ended) {
+                return;
+            }
+            ended = true;
+            if (exceptionHandler != null) {
                 exceptionHandler.handle(cause);
+            } else {
+                failure = cause;
             }
         }
 
         @Override
         public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
             this.exceptionHandler = handler;
+            Throwable missed = failure;
+            if (missed != null && handler != null) {
+                failure = null;
+                handler.handle(missed);
+            }
             return this;
         }
 

@@ -254,12 +254,19 @@ class FunctionsTest {
             assertThat(streamed.framing()).isEqualTo("close");
             assertThat(streamed.body()).isEqualTo("drop 0\ndrop 1\ndrop 2\n");
         }
+        Invoker invoker = node.node().invoker().orElseThrow();
+        long loadsBefore = invoker.stats().specialisations();
+        try (RawHttp c = new RawHttp(port)) {
+            // A client that leaves halfway through its body: its call ends, the worker is not blamed.
+            c.send("POST /fn/wire-echo HTTP/1.1\r\nHost: acme.localhost\r\nContent-Length: 100\r\n\r\nonly ten b");
+        }
         try (RawHttp c = new RawHttp(port)) {
             // A broken chunked body is refused and the connection closed; the function is not harmed.
             c.send("POST /fn/wire-echo HTTP/1.1\r\nHost: acme.localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n");
             assertThat(c.closedByPeer()).isTrue();
         }
         assertThat(new String(call("POST", "acme", "/fn/wire-echo", Map.of(), "again".getBytes()).body())).isEqualTo("POST again");
+        assertThat(invoker.stats().specialisations()).as("the worker was kept, so nothing was loaded again").isEqualTo(loadsBefore);
     }
 
     @Test
