@@ -53,8 +53,9 @@ class NodeLifecycleTest {
         Process p = pb.start();
         Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
         while (Instant.now().isBefore(deadline) && p.isAlive()) {
-            Matcher m = API_URL.matcher(Files.readString(log));
-            if (m.find()) {
+            String printed = Files.readString(log);
+            Matcher m = API_URL.matcher(printed);
+            if (m.find() && printed.contains("Stop: Ctrl-C")) { // the banner's last line: the token line is there too
                 return new Up(p, log, m.group(1));
             }
             Thread.sleep(100);

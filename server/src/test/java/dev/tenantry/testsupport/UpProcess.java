@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  */
 public final class UpProcess implements AutoCloseable {
     private static final Pattern API_URL = Pattern.compile("Control-plane API:\\s+(http://\\S+)");
+    /** The banner's last line: once it is there, so is the rest of the banner. */
+    private static final String BANNER_END = "Stop: Ctrl-C";
     private static final Pattern TOKEN = Pattern.compile("Admin token:\\s+(tad_\\S+)");
     private static final Duration START_WAIT = Duration.ofSeconds(90);
     private final Process process;
@@ -40,7 +42,7 @@ public final class UpProcess implements AutoCloseable {
 
     /**
      * Starts {@code up --data-dir dataDir --api-port 0} plus {@code flags} (e.g. {@code --provision-threads 4})
-     * and waits (bounded) until it prints its API URL. Inherited {@code TENANTRY_*} variables are
+     * and waits (bounded) until it has printed its whole banner (API URL, token line, ...). Inherited {@code TENANTRY_*} variables are
      * dropped so the child runs on its defaults and the flags only.
      */
     public static UpProcess start(Path dataDir, Path clientConfig, List<String> flags) {
@@ -58,8 +60,9 @@ public final class UpProcess implements AutoCloseable {
             Process p = pb.start();
             long deadline = System.nanoTime() + START_WAIT.toNanos();
             while (System.nanoTime() < deadline && p.isAlive()) {
-                Matcher m = API_URL.matcher(Files.readString(log));
-                if (m.find()) {
+                String printed = Files.readString(log);
+                Matcher m = API_URL.matcher(printed);
+                if (m.find() && printed.contains(BANNER_END)) { // the whole banner, the token line included
                     return new UpProcess(p, dataDir, log, URI.create(m.group(1) + "/"));
                 }
                 Thread.sleep(100);
