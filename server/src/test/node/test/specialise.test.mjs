@@ -102,6 +102,18 @@ exports.handler = async () => ({
   });
 });
 
+test('a CommonJS entry in a subdirectory finds what Node would: modules vendored beside it, files above it', async () => {
+  const files = {
+    'src/handler.js': "const v = require('vendored');\nconst up = require('../lib/up');\n"
+      + "exports.handler = async () => [v, up, require('pkg-a')('s'), module.paths[0] === require('path').join(__dirname, 'node_modules')].join(' ');\n",
+    'src/node_modules/vendored/index.js': "module.exports = 'vendored';\n",
+    'lib/up.js': "module.exports = 'up';\n",
+  };
+  const res = await worker.specialise([fnSpec('cjs-subdir', files, { entry: 'src/handler.js', modules: store.modules })]);
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await worker.invoke('cjs-subdir')).text, 'vendored up pkg-a(dep-b:s) true');
+});
+
 test('syntax errors answer 422 with message and location, and are logged', async () => {
   const res = await worker.specialise([
     fnSpec('broken-cjs', { 'index.js': 'const ok = 1;\nmodule.exports = {\n  fetch( {\n' }),

@@ -613,7 +613,7 @@ function requireCjs(file, dir, reload, source, format) {
   if (!format.commonjs) return createRequire(file)(file);
   const entry = new Module(file);
   entry.filename = file;
-  entry.paths = Module._nodeModulePaths(dir);
+  entry.paths = Module._nodeModulePaths(path.dirname(file));
   require.cache[file] = entry;
   try {
     entry._compile(source, file, 'commonjs');
