@@ -611,7 +611,9 @@ function requireCjs(file, dir, reload, source, format) {
     }
   }
   if (!format.commonjs) return createRequire(file)(file);
-  const entry = new Module(file);
+  // Its parent is what createRequire(file) would have required it from (code that tests
+  // module.parent, as "run directly?" checks do, sees what it saw before).
+  const entry = new Module(file, requirer(file));
   entry.filename = file;
   entry.paths = Module._nodeModulePaths(path.dirname(file));
   require.cache[file] = entry;
@@ -623,6 +625,13 @@ function requireCjs(file, dir, reload, source, format) {
   }
   entry.loaded = true;
   return entry.exports;
+}
+
+function requirer(file) {
+  const parent = new Module(file);
+  parent.filename = file;
+  parent.paths = Module._nodeModulePaths(path.dirname(file));
+  return parent;
 }
 
 function bindContract(fn, exported, esm) {
