@@ -92,14 +92,27 @@ exports.handler = async () => ({
   helper: helper.name, a: a('m'), file: path.basename(__filename), dir: path.basename(__dirname),
   cached: require.cache[__filename] === module, id: module.id === __filename, loaded: module.loaded,
   paths: module.paths[0] === path.join(__dirname, 'node_modules'), main: require.main === process.mainModule,
+  parent: module.parent.filename === __filename && module.parent.children.includes(module),
 });`;
   const files = { 'index.js': code, 'lib/helper.js': "exports.name = 'helper in ' + require('path').basename(__dirname);\n" };
   const res = await worker.specialise([fnSpec('cjs-memory', files, { modules: store.modules })]);
   assert.equal(res.status, 200, res.text);
   assert.deepEqual((await worker.invoke('cjs-memory')).json(), {
     helper: 'helper in lib', a: 'pkg-a(dep-b:m)', file: 'index.js', dir: 'v1',
-    cached: true, id: true, loaded: true, paths: true, main: true,
+    cached: true, id: true, loaded: true, paths: true, main: true, parent: true,
   });
+});
+
+test('a CommonJS entry in a subdirectory finds what Node would: modules vendored beside it, files above it', async () => {
+  const files = {
+    'src/handler.js': "const v = require('vendored');\nconst up = require('../lib/up');\n"
+      + "exports.handler = async () => [v, up, require('pkg-a')('s'), module.paths[0] === require('path').join(__dirname, 'node_modules')].join(' ');\n",
+    'src/node_modules/vendored/index.js': "module.exports = 'vendored';\n",
+    'lib/up.js': "module.exports = 'up';\n",
+  };
+  const res = await worker.specialise([fnSpec('cjs-subdir', files, { entry: 'src/handler.js', modules: store.modules })]);
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await worker.invoke('cjs-subdir')).text, 'vendored up pkg-a(dep-b:s) true');
 });
 
 test('syntax errors answer 422 with message and location, and are logged', async () => {

@@ -388,7 +388,7 @@ async function loadFunction(spec) {
   loadedDirs.add(dir);
   const source = Buffer.from(spec.files[spec.entry], 'base64').toString();
   const format = moduleFormat(spec, source);
-  writePendingFiles(); // an earlier load's, which may be this directory's
+  writeDeferredFiles(); // an earlier load's, which may be this directory's
   const write = () => writeFunction(dir, spec, format, reload);
   if (mayReachFiles(format, source)) write();
   else deferWrite(write, spec);
@@ -402,7 +402,7 @@ async function loadFunction(spec) {
     return { record: fn };
   } catch (err) {
     logError(scope, err);
-    writePendingFiles(); // locating a syntax error reads them
+    writeDeferredFiles(); // locating a syntax error reads them
     const message = await loadErrorMessage(err, dir, spec);
     emitLine(scope, 'stderr', `load failed: ${message}`);
     return { error: message };
@@ -431,10 +431,14 @@ let writeTimer = null;
 
 function deferWrite(write, spec) {
   pendingWrites.push({ write, name: spec.name, version: spec.version });
-  writeTimer ??= setTimeout(writeDeferredFiles, DEFERRED_WRITE_DELAY_MS);
+  writeTimer ??= setTimeout(() => {
+    writeTimer = null;
+    writeDeferredFiles();
+  }, DEFERRED_WRITE_DELAY_MS);
 }
 
-// For something about to read them: a failure reaches the caller.
+// For the load in progress, whose own files (the only ones that can be pending then) are about to
+// be read: a failure fails the load.
 function writePendingFiles() {
   const writes = pendingWrites;
   pendingWrites = [];
@@ -442,7 +446,6 @@ function writePendingFiles() {
 }
 
 function writeDeferredFiles() {
-  writeTimer = null;
   const writes = pendingWrites;
   pendingWrites = [];
   for (const { write, name, version } of writes) {
@@ -608,18 +611,27 @@ function requireCjs(file, dir, reload, source, format) {
     }
   }
   if (!format.commonjs) return createRequire(file)(file);
-  const module = new Module(file);
-  module.filename = file;
-  module.paths = Module._nodeModulePaths(dir);
-  require.cache[file] = module;
+  // Its parent is what createRequire(file) would have required it from (code that tests
+  // module.parent, as "run directly?" checks do, sees what it saw before).
+  const entry = new Module(file, requirer(file));
+  entry.filename = file;
+  entry.paths = Module._nodeModulePaths(path.dirname(file));
+  require.cache[file] = entry;
   try {
-    module._compile(source, file, 'commonjs');
+    entry._compile(source, file, 'commonjs');
   } catch (err) {
     delete require.cache[file];
     throw err;
   }
-  module.loaded = true;
-  return module.exports;
+  entry.loaded = true;
+  return entry.exports;
+}
+
+function requirer(file) {
+  const parent = new Module(file);
+  parent.filename = file;
+  parent.paths = Module._nodeModulePaths(path.dirname(file));
+  return parent;
 }
 
 function bindContract(fn, exported, esm) {
@@ -1273,7 +1285,7 @@ async function warmUp() {
     }
   } finally {
     if (host !== null) host.destroy();
-    writePendingFiles();
+    writeDeferredFiles();
     for (const name of names) functions.delete(name);
     for (const key of Object.keys(require.cache)) {
       if (key.startsWith(WARM_UP_ROOT + path.sep)) delete require.cache[key];
