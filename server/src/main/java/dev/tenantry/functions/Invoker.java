@@ -233,7 +233,7 @@ public final class Invoker implements AutoCloseable {
                     LOG.atWarn().addKeyValue("tenant", tenant.slug()).log("no worker could be started: {}", taken.cause().getMessage());
                     Replies.send(caller, requestId, 503, "no-worker", "Function unavailable",
                             "no worker could be started for the function; try again shortly");
-                    finishWithoutSlot();
+                    finish();
                     return;
                 }
                 Worker worker = taken.result();
@@ -579,10 +579,6 @@ public final class Invoker implements AutoCloseable {
             if (slot != null) {
                 workers.leave(slot);
             }
-        }
-
-        void finishWithoutSlot() {
-            finished.set(true);
         }
     }
 
