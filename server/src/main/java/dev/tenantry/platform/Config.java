@@ -44,6 +44,7 @@ public record Config(
         List<String> trustedProxies,
         String tenantHeader,
         int gatewayEventLoops,
+        int gatewaySpinMicros,
         int gatewayIdleTimeoutSeconds,
         FunctionConfig functions) {
 
@@ -55,7 +56,7 @@ public record Config(
             "bind", "api-port", "gateway-port", "base-domain", "region", "default-plan", "max-body-bytes", "roles",
             "database-pool-size", "tenant-database-url", "silo-database-url", "redis-url", "provision-threads",
             "provision-max-attempts", "database-servers", "trusted-proxies", "tenant-header", "gateway-event-loops",
-            "gateway-idle-timeout-seconds", "runtime-dir", "blob-dir", "node-binary", "bwrap-binary", "worker-pool-size",
+            "gateway-spin-micros", "gateway-idle-timeout-seconds", "runtime-dir", "blob-dir", "node-binary", "bwrap-binary", "worker-pool-size",
             "worker-egress-pool-size", "worker-idle-timeout-seconds", "worker-concurrency", "npm-registry",
             "module-install-scripts", "function-log-lines");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
@@ -152,6 +153,7 @@ public record Config(
                 trustedProxies(v.getOrDefault("trusted-proxies", "")),
                 matching(v, "tenant-header", "X-Tenantry-Tenant", HEADER_NAME, "an HTTP header name such as X-Tenantry-Tenant"),
                 (int) number(v, "gateway-event-loops", Runtime.getRuntime().availableProcessors(), 1, 256),
+                (int) number(v, "gateway-spin-micros", 50, 0, 1000),
                 (int) number(v, "gateway-idle-timeout-seconds", 60, 1, 3600),
                 functions(v));
     }

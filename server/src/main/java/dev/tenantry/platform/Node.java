@@ -119,9 +119,14 @@ public final class Node implements AutoCloseable {
         PrometheusMeterRegistry metrics = metrics();
         // The gateway serves on these event loops too (a function call stays on the loop it arrived on).
         int eventLoops = gateway ? config.gatewayEventLoops() : Math.max(2, Runtime.getRuntime().availableProcessors());
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops)
-                .setPreferNativeTransport(true)); // epoll where available (Linux x86-64), else Java NIO
-        LOG.atInfo().addKeyValue("nativeTransport", vertx.isNativeTransportEnabled()).log("event loops ready");
+        VertxOptions vertxOptions = new VertxOptions().setEventLoopPoolSize(eventLoops)
+                .setPreferNativeTransport(true); // epoll where available (Linux x86-64), else Java NIO
+        int spinMicros = gateway ? config.gatewaySpinMicros() : 0;
+        Vertx vertx = spinMicros > 0 && io.netty.channel.epoll.Epoll.isAvailable()
+                ? Vertx.builder().with(vertxOptions).withTransport(new SpinningEpollTransport(spinMicros * 1_000L).asVertxTransport()).build()
+                : Vertx.vertx(vertxOptions);
+        LOG.atInfo().addKeyValue("nativeTransport", vertx.isNativeTransportEnabled())
+                .addKeyValue("spinMicros", vertx.isNativeTransportEnabled() ? spinMicros : 0).log("event loops ready");
         resources.push(() -> vertx.close().await());
         Optional<ContextService> contexts = Optional.empty();
         if (api || gateway) {

@@ -53,6 +53,9 @@ final class NodeOptions {
     String tenantHeader;
     @Option(names = "--gateway-event-loops", description = "gateway event loops (default: the number of cores)")
     String gatewayEventLoops;
+
+    @Option(names = "--gateway-spin-micros", description = "how long an event loop polls before it sleeps, after each wake-up (default: 50; 0: never)")
+    String gatewaySpinMicros;
     @Option(names = "--gateway-idle-timeout-seconds", description = "gateway closes connections silent this long, also mid-headers (default 60)")
     String gatewayIdleTimeoutSeconds;
     @Option(names = "--runtime-dir", description = "workers' sockets and the unpacked module store; every directory above it must be open to other users (default <data-dir>/runtime, or one under /var/tmp)")
@@ -101,6 +104,7 @@ final class NodeOptions {
         put(flags, "trusted-proxies", trustedProxies);
         put(flags, "tenant-header", tenantHeader);
         put(flags, "gateway-event-loops", gatewayEventLoops);
+        put(flags, "gateway-spin-micros", gatewaySpinMicros);
         put(flags, "gateway-idle-timeout-seconds", gatewayIdleTimeoutSeconds);
         put(flags, "runtime-dir", runtimeDir);
         put(flags, "blob-dir", blobDir);

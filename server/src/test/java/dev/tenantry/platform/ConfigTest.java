@@ -21,6 +21,7 @@ class ConfigTest {
         assertThat(c.dataDir()).isEqualTo(Path.of(".tenantry").toAbsolutePath().normalize());
         assertThat(c.databaseUrl()).isEmpty();
         assertThat(c.roles()).containsExactlyInAnyOrder(Config.Role.values());
+        assertThat(c.gatewaySpinMicros()).isEqualTo(50);
     }
 
     @Test
