@@ -82,16 +82,15 @@ public final class Pool implements AutoCloseable {
      * A generic worker assigned to {@code tenantId}: from the pool when one is warm, else started
      * now. The future fails when a directly started worker cannot start.
      *
-     * <p>The newest pooled worker goes first. A Node.js left idle for some seconds shrinks its heap
-     * (V8's memory reducer: full collections that give pages back), and the first request it then
-     * serves pays about a millisecond to grow it again; taken newest first, a steady trickle of
-     * cold starts is served by workers the refill has just started, while the oldest ones, shrunk,
-     * wait for a burst.
+     * <p>The oldest pooled worker goes first. (Newest first was tried: a Node.js idle for more than
+     * some seconds gives memory back and its next first call is slower, but in the cold-start
+     * benchmark a worker that had just become ready served its tenant's first two calls slower
+     * still, by about a millisecond at the median.)
      */
     public CompletableFuture<Worker> take(String tenantId, boolean withEgress) {
         ConcurrentLinkedDeque<Worker> deque = withEgress ? egress : isolated;
         Worker w;
-        while ((w = deque.pollLast()) != null) {
+        while ((w = deque.pollFirst()) != null) {
             if (w.assign(tenantId)) {
                 fromPool.incrementAndGet();
                 lastTakeNanos = System.nanoTime();

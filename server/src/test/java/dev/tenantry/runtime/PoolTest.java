@@ -29,24 +29,4 @@ class PoolTest {
             c.kill("test");
         }
     }
-
-    @Test
-    void the_newest_pooled_worker_goes_first() throws Exception {
-        Sandbox sandbox = Sandbox.prepare(TestRuntime.settings(2));
-        try (Pool pool = Pool.start(sandbox, WorkerOutput.DISCARD)) {
-            assertThat(pool.awaitFull(Duration.ofSeconds(20))).isTrue();
-            Worker first = pool.take("tenant-a", false).get();
-            assertThat(pool.awaitFull(Duration.ofSeconds(20))).isTrue(); // the refill starts one after the take
-            Worker refilled = pool.take("tenant-b", false).get();
-            Worker oldest = pool.take("tenant-c", false).get();
-            // Process ids grow with launch order here: the refill's worker was launched last, and of
-            // the two first launched together the second went in last.
-            assertThat(refilled.pid()).isGreaterThan(first.pid());
-            assertThat(first.pid()).isGreaterThan(oldest.pid());
-            assertThat(pool.stats().takenFromPool()).isEqualTo(3);
-            for (Worker w : new Worker[] {first, refilled, oldest}) {
-                w.kill("test");
-            }
-        }
-    }
 }
