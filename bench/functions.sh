@@ -11,6 +11,7 @@
 #   bench/functions.sh                    the full run (100 cold tenants, 200 warm workers, 100 functions; about 3 minutes)
 #   bench/functions.sh --quick            a smoke run (10 cold tenants, 20 warm workers, 20 functions, short wrk runs)
 #   bench/functions.sh [--cold N] [--density N] [--functions N] [--duration S] [--rounds N] [--label TEXT] [--no-append] [--keep]
+#   bench/functions.sh --node-arg --gateway-spin-micros=0 ...   (a setting for the node; repeatable)
 #   bench/functions.sh ... -- --latency-requests 20000   (anything after -- goes to the harness; see --help there)
 #
 # Needs node, npm, bwrap (bubblewrap), wrk and curl; wrk is installed with apt-get when missing and
@@ -29,9 +30,10 @@ keep=0
 server_log_level=""
 size_args=()
 harness_args=()
+node_args=()
 original_args=("$@")
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,6 +46,8 @@ while [ $# -gt 0 ]; do
                 label="quick run"; shift ;;
     --no-append) append=0; shift ;;
     --keep)     keep=1; shift ;;
+    --node-arg) [ $# -ge 2 ] || { echo "functions.sh: $1 needs a value" >&2; exit 2; }
+                node_args+=("$2"); shift 2 ;;
     --server-log-level) server_log_level="$2"; shift 2 ;;
     -h|--help)  usage; exit 0 ;;
     --)         shift; harness_args+=("$@"); break ;;
@@ -129,7 +133,7 @@ log="$work/private/node.log"
 "$root/tenantry" serve --data-dir "$work/node" --runtime-dir "$work/runtime" --blob-dir "$work/blobs" \
   --api-port 0 --gateway-port 0 --bind 127.0.0.1 \
   --worker-pool-size "$pool_size" --worker-egress-pool-size 0 --worker-idle-timeout-seconds "$idle_timeout" \
-  --npm-registry "http://127.0.0.1:$registry_port/" >"$log" 2>&1 &
+  --npm-registry "http://127.0.0.1:$registry_port/" ${node_args[@]+"${node_args[@]}"} >"$log" 2>&1 &
 node_pid=$!
 url=""
 gateway_port=""

@@ -98,6 +98,47 @@ export default {
   },
 };`;
 
+// What a function can do with the Responses it makes (text bodies are kept as text until read).
+const RESPONSES_ESM = `
+export default {
+  async fetch(request) {
+    const q = new URL(request.url).searchParams.get('case');
+    if (q === 'read') {
+      const made = new Response('read me', { status: 202, headers: { 'x-made': '1' } });
+      const copy = made.clone();
+      const text = await made.text();
+      const stream = await new Response(copy.body).text();
+      const json = await Response.json({ a: [1, 'ü'] }).json();
+      const bytes = new TextDecoder().decode(await new Response('bytes ü').arrayBuffer());
+      const blob = await new Response('blob', { headers: { 'content-type': 'text/x-blob' } }).blob();
+      return Response.json({
+        text, stream, json, bytes, blobType: blob.type, blobSize: blob.size,
+        usedAfterRead: made.bodyUsed, usedBefore: new Response('x').bodyUsed,
+        status: made.status, made: made.headers.get('x-made'), type: made.headers.get('content-type'),
+        isResponse: made instanceof Response && Response.error() instanceof Response,
+        name: made.constructor.name, tag: Object.prototype.toString.call(made),
+        nullBody: new Response(null, { status: 204 }).body,
+        inspected: String(made).length > 0,
+      });
+    }
+    if (q === 'no-content') {
+      try {
+        return new Response('not allowed', { status: 204 });
+      } catch (err) {
+        return new Response(err.constructor.name + ': ' + err.message, { status: 200 });
+      }
+    }
+    if (q === 'json') return Response.json({ ok: true }, { status: 201, headers: { 'x-json': 'yes' } });
+    if (q === 'typed') return new Response('<p>hi</p>', { headers: { 'Content-Type': 'text/html' } });
+    if (q === 'consumed') {
+      const r = new Response('gone');
+      await r.text();
+      return r;
+    }
+    return new Response('plain ü');
+  },
+};`;
+
 let worker;
 
 before(async () => {
@@ -113,12 +154,13 @@ before(async () => {
     fnSpec('bad-return', { 'index.js': BAD_RETURN_CJS }),
     fnSpec('waiter', { 'index.mjs': WAITER_ESM }),
     fnSpec('endless', { 'index.mjs': ENDLESS_ESM }),
+    fnSpec('responses', { 'index.mjs': RESPONSES_ESM }),
   ]);
   assert.equal(res.status, 200, res.text);
   assert.deepEqual(
     res.json().loaded.map((f) => [f.name, f.contract]),
     [['inspect', 'fetch'], ['api', 'fetch'], ['echo', 'fetch'], ['pipe', 'fetch'], ['cookies', 'fetch'],
-      ['stream', 'fetch'], ['thrower', 'fetch'], ['bad-return', 'fetch'], ['waiter', 'fetch'], ['endless', 'fetch']],
+      ['stream', 'fetch'], ['thrower', 'fetch'], ['bad-return', 'fetch'], ['waiter', 'fetch'], ['endless', 'fetch'], ['responses', 'fetch']],
   );
 });
 
@@ -165,6 +207,35 @@ test('ESM fetch handler: JSON API round trip with status and headers', async () 
   assert.equal(res.headers['x-api'], 'yes');
   assert.match(res.headers['content-type'], /^application\/json/);
   assert.deepEqual(res.json(), { received: { numbers: [1, 2, 3.5], name: 'Zoë' }, sum: 6.5 });
+});
+
+test('Responses a function makes behave as Fetch says, read or returned', async () => {
+  const read = await worker.invoke('responses', { url: 'http://acme.localhost/fn/responses?case=read' });
+  assert.equal(read.status, 200, read.text);
+  assert.deepEqual(read.json(), {
+    text: 'read me', stream: 'read me', json: { a: [1, 'ü'] }, bytes: 'bytes ü', blobType: 'text/x-blob', blobSize: 4,
+    usedAfterRead: true, usedBefore: false, status: 202, made: '1', type: 'text/plain;charset=UTF-8',
+    isResponse: true, name: 'Response', tag: '[object Response]', nullBody: null, inspected: true,
+  });
+  const plain = await worker.invoke('responses', { url: 'http://acme.localhost/fn/responses' });
+  assert.equal(plain.status, 200);
+  assert.equal(plain.text, 'plain ü');
+  assert.equal(plain.headers['content-type'], 'text/plain;charset=UTF-8');
+  assert.equal(plain.headers['content-length'], String(Buffer.byteLength('plain ü')));
+  const json = await worker.invoke('responses', { url: 'http://acme.localhost/fn/responses?case=json' });
+  assert.equal(json.status, 201);
+  assert.equal(json.headers['content-type'], 'application/json');
+  assert.equal(json.headers['x-json'], 'yes');
+  assert.deepEqual(json.json(), { ok: true });
+  const typed = await worker.invoke('responses', { url: 'http://acme.localhost/fn/responses?case=typed' });
+  assert.equal(typed.headers['content-type'], 'text/html');
+  assert.equal(typed.text, '<p>hi</p>');
+  const refused = await worker.invoke('responses', { url: 'http://acme.localhost/fn/responses?case=no-content' });
+  assert.equal(refused.text, 'TypeError: Response constructor: Invalid response status code 204');
+  const consumed = await worker.invoke('responses', { url: 'http://acme.localhost/fn/responses?case=consumed' });
+  assert.equal(consumed.status, 500);
+  assert.equal(consumed.headers['x-tenantry-error'], 'function');
+  assert.match(consumed.json().message, /body was already read/);
 });
 
 test('binary body round trip is byte exact', async () => {

@@ -200,6 +200,7 @@ const envTarget = Object.create({
 
 function installProcessHooks() {
   silenceVmModulesWarning();
+  Object.defineProperty(globalThis, 'Response', { value: Response, writable: true, configurable: true, enumerable: false });
   process.env = new Proxy(envTarget, envHandler);
   process.stdout.write = captureWrites('stdout', 'out');
   process.stderr.write = captureWrites('stderr', 'err');
@@ -895,7 +896,7 @@ async function runFetch(inv, req, res) {
   const ctx = new FetchContext(inv);
   try {
     const response = await callFetch(inv, fn.target, request, fn.env, ctx);
-    if (!(response instanceof Response)) {
+    if (!(response instanceof NativeResponse)) {
       throw new TypeError(`fetch handler must return a Response, got ${describe(response)}`);
     }
     inv.abort = undefined;
@@ -914,9 +915,100 @@ function describe(value) {
 
 // undici keeps the string/bytes a Response was built from; writing them directly skips a
 // stream round trip and lets us send Content-Length (the common case for small answers).
-const kResponseState = Object.getOwnPropertySymbols(new Response('')).find((s) => s.description === 'state');
+const NativeResponse = globalThis.Response;
+const kResponseState = Object.getOwnPropertySymbols(new NativeResponse('')).find((s) => s.description === 'state');
+const kLazySource = Symbol('lazy body');
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+// The Response functions see. undici builds a ReadableStream (and makes it transferable) for every
+// body, which was a third of a warm call's CPU for `new Response("ok")`. A text body is kept as it
+// is instead, and the stream is built only when something reads the body (body, text(), clone()...);
+// the worker writes the text itself. Every other body, and every Response undici makes (fetch,
+// Response.error, Response.redirect, clone), is undici's own.
+class Response extends NativeResponse {
+  constructor(body = null, init = undefined) {
+    if (typeof body !== 'string' || kResponseState === undefined) {
+      super(body, init);
+      return;
+    }
+    super(null, init); // status, statusText and headers are checked as for any Response
+    keepBody(this, body, 'text/plain;charset=UTF-8');
+  }
+
+  // Responses undici makes (fetch, Response.error, clone) are Responses too.
+  static [Symbol.hasInstance](value) {
+    return this === Response ? value instanceof NativeResponse : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  static json(data, init = undefined) {
+    if (kResponseState === undefined) return NativeResponse.json(data, init);
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('Value is not JSON serializable');
+    const response = new Response(null, init);
+    keepBody(response, text, 'application/json');
+    return response;
+  }
+
+  get body() {
+    buildBody(this);
+    return super.body;
+  }
+
+  arrayBuffer() {
+    buildBody(this);
+    return super.arrayBuffer();
+  }
+
+  blob() {
+    buildBody(this);
+    return super.blob();
+  }
+
+  bytes() {
+    buildBody(this);
+    return super.bytes();
+  }
+
+  formData() {
+    buildBody(this);
+    return super.formData();
+  }
+
+  json() {
+    buildBody(this);
+    return super.json();
+  }
+
+  text() {
+    buildBody(this);
+    return super.text();
+  }
+
+  clone() {
+    buildBody(this);
+    return super.clone();
+  }
+}
+
+function keepBody(response, text, type) {
+  if (NULL_BODY_STATUS.has(response.status)) {
+    throw new TypeError(`Response constructor: Invalid response status code ${response.status}`);
+  }
+  if (!response.headers.has('content-type')) response.headers.set('content-type', type);
+  response[kLazySource] = text;
+}
+
+// Gives a kept text body the stream undici would have built in the constructor.
+function buildBody(response) {
+  const text = response[kLazySource];
+  if (text === undefined) return;
+  response[kLazySource] = undefined;
+  response[kResponseState].body = new NativeResponse(text)[kResponseState].body;
+}
 
 function fixedBody(response) {
+  const kept = response[kLazySource];
+  if (kept !== undefined) return kept;
   if (kResponseState === undefined || response.bodyUsed) return undefined;
   const state = response[kResponseState];
   const source = state && state.body ? state.body.source : undefined;
@@ -945,17 +1037,18 @@ function responseHeaders(response, fixedLength) {
 
 async function writeFetchResponse(inv, response, res) {
   const statusText = response.statusText || undefined;
-  const body = response.body;
-  if (body === null) {
-    res.writeHead(response.status, statusText, responseHeaders(response, -1));
-    res.end();
-    return;
-  }
   const fixed = fixedBody(response);
   if (fixed !== undefined) {
     const length = typeof fixed === 'string' ? Buffer.byteLength(fixed) : fixed.byteLength;
     res.writeHead(response.status, statusText, responseHeaders(response, length));
     res.end(fixed);
+    return;
+  }
+  if (response.bodyUsed) throw new TypeError('the returned Response\'s body was already read');
+  const body = response.body;
+  if (body === null) {
+    res.writeHead(response.status, statusText, responseHeaders(response, -1));
+    res.end();
     return;
   }
   res.writeHead(response.status, statusText, responseHeaders(response, -1));
