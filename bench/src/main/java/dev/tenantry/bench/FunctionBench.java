@@ -1118,7 +1118,7 @@ public final class FunctionBench {
                   --latency-warmup N       unrecorded requests before (default 1000)
                   --duration S             seconds per wrk run (default 10)
                   --rounds N               wrk runs (default 2)
-                  --warmup S               wrk warm-up seconds (default 5)
+                  --warmup S               wrk warm-up seconds (default 15; the JIT compiles for about 20 s after the start)
                   --wrk-threads N          (default 2)     --wrk-connections N   (default 32)
                   --bare-starts N          fresh sandboxed processes for the cold-start baseline (default 30)
                   --second-function N      cold-start tenants that get a second function (a diagnostic; default 20)
@@ -1151,7 +1151,7 @@ public final class FunctionBench {
         int latencyWarmup = 1_000;
         int durationSeconds = 10;
         int rounds = 2;
-        int warmupSeconds = 5;
+        int warmupSeconds = 15;
         int wrkThreads = 2;
         int wrkConnections = 32;
         int bareStarts = 30;
