@@ -155,8 +155,7 @@ public final class Sandbox {
 
     private List<String> command(int uid, boolean egress, Path dir) {
         List<String> c = new ArrayList<>(List.of("/bin/sh", "-c",
-                "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; "
-                        + "if command -v chrt >/dev/null; then exec chrt --batch 0 \"$@\"; fi; exec \"$@\"", "sh"));
+                "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; exec \"$@\"", "sh"));
         c.addAll(sandboxed(uid, egress, Map.of("TENANTRY_SOCKET", SOCKET_DIR + "/worker.sock")));
         c.addAll(List.of("--hostname", "tenant", "--ro-bind", settings.runtimeDir().resolve("bootstrap").toString(), BOOTSTRAP,
                 "--ro-bind", settings.moduleDir().toString(), MODULES,
