@@ -480,9 +480,7 @@ public final class Invoker implements AutoCloseable {
                     headers.add(h.getKey(), h.getValue());
                 }
             }
-            String length = res.getHeader(HttpHeaders.CONTENT_LENGTH);
-            if (length != null && length.length() <= 5 && length.chars().allMatch(Character::isDigit)
-                    && Integer.parseInt(length) <= SMALL_BODY) {
+            if (smallBody(res.getHeader(HttpHeaders.CONTENT_LENGTH))) {
                 res.body().onComplete(body -> {
                     if (body.failed()) {
                         workerFailed(body.cause());
@@ -507,6 +505,22 @@ public final class Invoker implements AutoCloseable {
                 endExchange(true);
                 finish();
             });
+        }
+
+        /** A Content-Length of at most {@link #SMALL_BODY} bytes: such an answer is read whole, then written at once. */
+        static boolean smallBody(String length) {
+            if (length == null || length.isEmpty() || length.length() > 5) {
+                return false;
+            }
+            int n = 0;
+            for (int i = 0; i < length.length(); i++) {
+                char c = length.charAt(i);
+                if (c < '0' || c > '9') {
+                    return false;
+                }
+                n = n * 10 + (c - '0');
+            }
+            return n <= SMALL_BODY;
         }
 
         /**
