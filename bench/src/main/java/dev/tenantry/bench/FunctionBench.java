@@ -66,6 +66,7 @@ public final class FunctionBench {
     private final InetSocketAddress apiAddress;
     private final InetSocketAddress gateway;
     private final FunctionProcs procs;
+    private final NodeUnderTest node;
     private final Path work;
     private final List<String> out = new ArrayList<>();
     private final List<String> targets = new ArrayList<>();
@@ -79,6 +80,7 @@ public final class FunctionBench {
         this.apiAddress = apiAddress;
         this.gateway = gateway;
         this.procs = new FunctionProcs(o.serverPid);
+        this.node = new NodeUnderTest("node", o.serverPid, apiAddress, gateway, token);
         this.work = Path.of(o.workDir);
         this.deadline = started + TimeUnit.MINUTES.toNanos(o.maxMinutes);
     }
@@ -141,7 +143,7 @@ public final class FunctionBench {
                 version(o.node.toString(), "--version"), version(o.bwrap.toString(), "--version").replace("bubblewrap ", "")));
         out.add(String.format(Locale.ROOT, "Node settings: --worker-pool-size %d --worker-egress-pool-size 0 --worker-idle-timeout-seconds %d "
                 + "(default worker concurrency 16); JVM options (the launcher's): %s", o.poolSize, o.idleTimeout,
-                new NodeUnderTest("node", o.serverPid, apiAddress, gateway, token).jvmOptions()));
+                node.jvmOptions()));
         out.add("Load: 127.0.0.1 only; the trivial function: " + TRIVIAL);
     }
 
@@ -476,12 +478,24 @@ public final class FunctionBench {
      * Waits until the pool holds its {@code poolSize} idle workers again: as many idle (not
      * specialised) worker processes, and every worker process listening on its socket.
      */
+    /** Workers waiting in the node's pool now ({@code tenantry_workers_idle}); 0 when the node cannot say. */
+    private double pooledNow() {
+        try {
+            return node.metric("tenantry_workers_idle");
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     private PoolWait awaitPool(long timeoutMillis) {
         long t0 = System.nanoTime();
         long bound = t0 + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (System.nanoTime() < bound) {
             FunctionProcs.Scan s = procs.scan();
-            if (s.idle().size() >= o.poolSize && FunctionProcs.sockets(Path.of(o.runtimeDir)) >= s.workers().size()) {
+            // The node's own count first: a worker just taken writes its function's files (which
+            // the scan looks for) a moment after its first answer, so the scan alone still counts it idle.
+            if (pooledNow() >= o.poolSize && s.idle().size() >= o.poolSize
+                    && FunctionProcs.sockets(Path.of(o.runtimeDir)) >= s.workers().size()) {
                 sleep(10); // the refiller queues a worker just after it reported that it listens
                 return new PoolWait(true, System.nanoTime() - t0);
             }

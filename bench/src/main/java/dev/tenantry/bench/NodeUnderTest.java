@@ -37,6 +37,22 @@ record NodeUnderTest(String name, long pid, InetSocketAddress management, InetSo
         return status().path("seq").asLong(-1);
     }
 
+    /** The value of an unlabelled gauge or counter on {@code /metrics} ({@code name} as Prometheus spells it). */
+    double metric(String name) throws IOException {
+        try (Http1Connection c = new Http1Connection(management, token)) {
+            Http1Connection.Response r = c.get("/metrics", true);
+            if (r.status() != 200) {
+                throw new IOException(this.name + ": GET /metrics answered " + r.status());
+            }
+            for (String line : new String(r.body(), StandardCharsets.UTF_8).split("\n")) {
+                if (line.startsWith(name + " ")) {
+                    return Double.parseDouble(line.substring(name.length() + 1).trim());
+                }
+            }
+            throw new IOException(this.name + ": /metrics has no " + name);
+        }
+    }
+
     /** Heap in use now: the sum of {@code jvm_memory_used_bytes{area="heap",...}} from {@code /metrics}. */
     double heapUsedBytes() throws IOException {
         try (Http1Connection c = new Http1Connection(management, token)) {
