@@ -19,6 +19,9 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.streams.WriteStream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +49,7 @@ public final class Invoker implements AutoCloseable {
     private final Map<String, TenantWorkers.Slot> byWorker = new ConcurrentHashMap<>();
     private final Map<String, WorkerConnections> connections = new ConcurrentHashMap<>();
     /**
-     * The event loops tenants' first requests arrive on (the gateway's), learnt from them: a
+     * The event loops tenants' first requests arrive on (the gateway's, which are the node's): a
      * context of each loop's thread (requests run on contexts of their own, so the thread is the key).
      */
     private final Map<Thread, Context> eventLoops = new ConcurrentHashMap<>();
@@ -68,7 +71,24 @@ public final class Invoker implements AutoCloseable {
         // Pipelining only ever carries a request right behind its function's load (see Call.loadThenSend).
         this.agent = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(true).setDecompressionSupported(false)
                 .setMaxHeaderSize(64 * 1024));
+        learnEventLoops();
         pool.onPooled(worker -> connections(worker, true));
+    }
+
+    /**
+     * Every event loop the gateway serves on (the node's), learnt now: a pooled worker then gets a
+     * connection opened on each, and a cold start never waits for one to be set up.
+     */
+    private void learnEventLoops() {
+        if (!(vertx instanceof VertxInternal internal)) {
+            return;
+        }
+        for (EventExecutor loop : internal.nettyEventLoopGroup()) {
+            if (loop instanceof EventLoop eventLoop) {
+                Context context = internal.contextBuilder().withEventLoop(eventLoop).build();
+                context.runOnContext(v -> eventLoops.putIfAbsent(Thread.currentThread(), context));
+            }
+        }
     }
 
     /**
