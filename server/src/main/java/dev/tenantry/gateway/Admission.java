@@ -136,7 +136,7 @@ final class Admission {
     }
 
     private static Refused throttled(TenantState state, Limiter.Verdict verdict) {
-        state.meters.throttled.increment();
+        state.meters.throttled();
         return new Refused(Answers.throttled(verdict), Optional.of(state));
     }
 }

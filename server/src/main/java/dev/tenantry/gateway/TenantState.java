@@ -26,7 +26,7 @@ final class TenantState {
     final CompiledRoute[] routes;
     final Map<String, Key> keys;
     final Limiter limiter;
-    final GatewayMetrics.Meters meters;
+    final GatewayMetrics.TenantMeters meters;
     private volatile Signed signed;
     /** Secrets already proven against this state's keys (a new state, e.g. after a revocation, starts empty). */
     private final Map<String, Key> proven = new java.util.concurrent.ConcurrentHashMap<>();
@@ -106,7 +106,7 @@ final class TenantState {
     }
 
     private TenantState(TenantContext context, CompiledRoute[] routes, Map<String, Key> keys, Limiter limiter,
-                        GatewayMetrics.Meters meters) {
+                        GatewayMetrics.TenantMeters meters) {
         this.context = context;
         this.routes = routes;
         this.keys = keys;
@@ -133,8 +133,8 @@ final class TenantState {
         } else {
             limiter = new Limiter(limits);
         }
-        GatewayMetrics.Meters meters = previous != null && previous.context.slug().equals(context.slug())
-                ? previous.meters : metrics.forTenant(context.slug());
+        GatewayMetrics.TenantMeters meters = previous != null && previous.context.slug().equals(context.slug())
+                ? previous.meters : new GatewayMetrics.TenantMeters(metrics, context.slug()).prepare();
         return new TenantState(context, routes, Map.copyOf(keys), limiter, meters);
     }
 
