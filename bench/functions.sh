@@ -8,7 +8,7 @@
 # (10 local packages, 100 functions); then stops the node, removes the directory and appends the
 # figures to bench/RESULTS.md.
 #
-#   bench/functions.sh                    the full run (100 cold tenants, 200 warm workers, 100 functions; about 3 minutes)
+#   bench/functions.sh                    the full run (100 cold tenants, 200 warm workers, 100 functions; about 4 minutes)
 #   bench/functions.sh --quick            a smoke run (10 cold tenants, 20 warm workers, 20 functions, short wrk runs)
 #   bench/functions.sh [--cold N] [--density N] [--functions N] [--duration S] [--rounds N] [--label TEXT] [--no-append] [--keep]
 #   bench/functions.sh --node-arg --gateway-spin-micros=0 ...   (a setting for the node; repeatable)
