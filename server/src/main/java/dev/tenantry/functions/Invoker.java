@@ -23,6 +23,8 @@ import io.vertx.core.internal.VertxInternal;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.streams.WriteStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,11 +50,8 @@ public final class Invoker implements AutoCloseable {
     private final Map<String, TenantWorkers> tenants = new ConcurrentHashMap<>();
     private final Map<String, TenantWorkers.Slot> byWorker = new ConcurrentHashMap<>();
     private final Map<String, WorkerConnections> connections = new ConcurrentHashMap<>();
-    /**
-     * The event loops tenants' first requests arrive on (the gateway's, which are the node's): a
-     * context of each loop's thread (requests run on contexts of their own, so the thread is the key).
-     */
-    private final Map<Thread, Context> eventLoops = new ConcurrentHashMap<>();
+    /** A context on each of the node's event loops, which tenants' first requests arrive on (the gateway serves on them). */
+    private final List<Context> eventLoops;
     private final HttpClientAgent agent;
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong specialisations = new AtomicLong();
@@ -71,29 +70,29 @@ public final class Invoker implements AutoCloseable {
         // Pipelining only ever carries a request right behind its function's load (see Call.loadThenSend).
         this.agent = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(true).setDecompressionSupported(false)
                 .setMaxHeaderSize(64 * 1024));
-        learnEventLoops();
+        this.eventLoops = eventLoops(vertx);
         pool.onPooled(worker -> connections(worker, true));
     }
 
     /**
-     * Every event loop the gateway serves on (the node's), learnt now: a pooled worker then gets a
-     * connection opened on each, and a cold start never waits for one to be set up.
+     * A context on each of the node's event loops: a pooled worker gets a connection opened on
+     * each, so that a cold start, whichever loop it arrives on, never waits for one to be set up.
      */
-    private void learnEventLoops() {
-        if (!(vertx instanceof VertxInternal internal)) {
-            return;
-        }
-        for (EventExecutor loop : internal.nettyEventLoopGroup()) {
-            if (loop instanceof EventLoop eventLoop) {
-                Context context = internal.contextBuilder().withEventLoop(eventLoop).build();
-                context.runOnContext(v -> eventLoops.putIfAbsent(Thread.currentThread(), context));
+    private static List<Context> eventLoops(Vertx vertx) {
+        List<Context> contexts = new ArrayList<>();
+        if (vertx instanceof VertxInternal internal) {
+            for (EventExecutor loop : internal.nettyEventLoopGroup()) {
+                if (loop instanceof EventLoop eventLoop) {
+                    contexts.add(internal.contextBuilder().withEventLoop(eventLoop).build());
+                }
             }
         }
+        return List.copyOf(contexts);
     }
 
     /**
      * The host's connections to {@code worker}; when {@code prime}, one is opened ahead on each
-     * event loop tenants' first requests arrive on, so that such a request finds one of its own loop.
+     * event loop, so that a tenant's first request finds one of its own loop.
      */
     private WorkerConnections connections(Worker worker, boolean prime) {
         WorkerConnections known = connections.get(worker.id());
@@ -113,7 +112,7 @@ public final class Invoker implements AutoCloseable {
         if (prime && eventLoops.isEmpty()) {
             fresh.prime();
         } else if (prime) {
-            eventLoops.values().forEach(loop -> loop.runOnContext(v -> fresh.prime()));
+            eventLoops.forEach(loop -> loop.runOnContext(v -> fresh.prime()));
         }
         return fresh;
     }
@@ -245,7 +244,6 @@ public final class Invoker implements AutoCloseable {
         }
 
         void startWorker() {
-            eventLoops.putIfAbsent(Thread.currentThread(), context); // where cold starts arrive, not on every call's way
             boolean egress = tenant.limits() != null && tenant.limits().egressAllowed();
             Future.fromCompletionStage(pool.take(tenant.id(), egress), context).onComplete(taken -> {
                 if (taken.failed()) {
@@ -651,7 +649,7 @@ public final class Invoker implements AutoCloseable {
     }
 
     /** Every assigned worker now, for the density benchmark and operators. */
-    public java.util.List<Worker> workers() {
+    public List<Worker> workers() {
         return byWorker.values().stream().map(s -> s.worker).toList();
     }
 

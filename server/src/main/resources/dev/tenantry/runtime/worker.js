@@ -200,7 +200,10 @@ const envTarget = Object.create({
 
 function installProcessHooks() {
   silenceVmModulesWarning();
-  Object.defineProperty(globalThis, 'Response', { value: Response, writable: true, configurable: true, enumerable: false });
+  // Where undici's Response state cannot be found (another Node), functions get undici's Response as it is.
+  if (kResponseState !== undefined) {
+    Object.defineProperty(globalThis, 'Response', { value: Response, writable: true, configurable: true, enumerable: false });
+  }
   process.env = new Proxy(envTarget, envHandler);
   process.stdout.write = captureWrites('stdout', 'out');
   process.stderr.write = captureWrites('stderr', 'err');
@@ -927,7 +930,7 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 // Response.error, Response.redirect, clone), is undici's own.
 class Response extends NativeResponse {
   constructor(body = null, init = undefined) {
-    if (typeof body !== 'string' || kResponseState === undefined) {
+    if (typeof body !== 'string') {
       super(body, init);
       return;
     }
@@ -941,7 +944,6 @@ class Response extends NativeResponse {
   }
 
   static json(data, init = undefined) {
-    if (kResponseState === undefined) return NativeResponse.json(data, init);
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError('Value is not JSON serializable');
     const response = new Response(null, init);
