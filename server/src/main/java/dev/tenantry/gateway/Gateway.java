@@ -82,8 +82,10 @@ public final class Gateway implements AutoCloseable {
         index.addListener((before, after) -> {
             if (after == null && before != null) {
                 shared.states.remove(before.id());
-            } else if (after != null && hasHealthChecks(after)) {
-                shared.state(after); // compile now, so its upstreams' health is known before the first request
+            } else if (after != null && (hasHealthChecks(after) || functionActivated(before, after))) {
+                // Compiled now: its upstreams' health is known before the first request, and a function's
+                // first request (a cold start) does not build the tenant's state on its way.
+                shared.state(after);
             }
         });
         index.tenants().stream().filter(Gateway::hasHealthChecks).forEach(shared::state);
@@ -93,6 +95,11 @@ public final class Gateway implements AutoCloseable {
             upstreams.close();
             throw e;
         }
+    }
+
+    /** A version of one of the tenant's functions became active (a deploy or a rollback). */
+    private static boolean functionActivated(TenantContext before, TenantContext after) {
+        return !after.functions().isEmpty() && (before == null || !before.functions().equals(after.functions()));
     }
 
     private static boolean hasHealthChecks(TenantContext context) {

@@ -359,6 +359,24 @@ class FunctionsTest {
     }
 
     @Test
+    void a_deploy_prepares_the_tenants_gateway_state_before_its_first_request() throws Exception {
+        node.createActive(Map.of("slug", "initech", "plan", "standard"));
+        String series = "tenantry_gateway_requests_total{class=\"2xx\",tenant=\"initech\"}";
+        assertThat(node.http().get("/metrics").text()).as("no state before the deploy").doesNotContain(series);
+        deploy("initech", "first", Map.of("code", "export default { fetch: () => new Response('first') }"));
+        awaitVersion("initech", "first", 1);
+        String metrics = "";
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!metrics.contains(series + " 0.0") && System.nanoTime() < end) {
+            Thread.sleep(20);
+            metrics = node.http().get("/metrics").text();
+        }
+        assertThat(metrics).as("the tenant's meters, registered with its state, before any request").contains(series + " 0.0");
+        assertThat(new String(call("GET", "initech", "/fn/first", Map.of(), null).body())).isEqualTo("first");
+        assertThat(node.http().get("/metrics").text()).contains(series + " 1.0");
+    }
+
+    @Test
     void each_deploy_is_a_new_version_that_lands_quickly_and_rollback_serves_an_old_one() throws Exception {
         deploy("acme", "ver", Map.of("code", "export default { fetch: () => new Response('one') }"));
         awaitVersion("acme", "ver", 1);
