@@ -485,6 +485,33 @@ class FunctionsTest {
     }
 
     @Test
+    void a_functions_other_requests_do_not_wait_for_the_slow_first_call_that_loaded_it() throws Exception {
+        deploy("globex", "slow-first", Map.of("code", """
+                let first = true;
+                export default { async fetch() {
+                  if (!first) return new Response('next');
+                  first = false;
+                  await new Promise(r => setTimeout(r, 3000));
+                  return new Response('first');
+                } }"""));
+        awaitVersion("globex", "slow-first", 1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<HttpResponse<byte[]>> first = pool.submit(() -> call("GET", "globex", "/fn/slow-first", Map.of(), null));
+            Thread.sleep(300);
+            long t = System.nanoTime();
+            HttpResponse<byte[]> next = call("GET", "globex", "/fn/slow-first", Map.of(), null);
+            long ms = (System.nanoTime() - t) / 1_000_000;
+            assertThat(new String(next.body())).isEqualTo("next");
+            assertThat(ms).as("answered while the first call still runs, ms").isLessThan(2_000);
+            assertThat(first.isDone()).isFalse();
+            assertThat(new String(first.get().body())).isEqualTo("first");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void the_plans_concurrency_limit_queues_then_sheds_the_excess() throws Exception {
         deploy("tiny", "busy", Map.of("code", """
                 let running = 0, peak = 0;
