@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
 public final class Invoker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
     private static final int SMALL_BODY = 16 * 1024;
+    /** How long after a load a worker keeps the pool's memory limit before the function's, lower, applies. */
+    private static final long LOWER_LIMIT_AFTER_MS = 250;
     private final Vertx vertx;
     private final Pool pool;
     private final CodeSource code;
@@ -359,10 +361,11 @@ public final class Invoker implements AutoCloseable {
 
         /**
          * Holds the worker to the memory of the largest function it has loaded. Raising happens
-         * before the new version loads; lowering (from the pool's limit, the usual case) is handed
-         * to a blocking thread only once the load and the request are on their way (the pool's limit
-         * holds meanwhile): the hand-over costs the event loop a context switch, which a cold start
-         * should not wait for.
+         * before the new version loads; lowering (from the pool's limit, the usual case) happens
+         * {@link #LOWER_LIMIT_AFTER_MS} later, the pool's limit holding meanwhile: written at once,
+         * on a blocking thread, the cgroup write competed for the CPU with the cold start itself
+         * (about 1 ms of its p50 on two cores). A worker that is over the new limit by then is
+         * stopped as out of memory.
          */
         Future<Void> limit(TenantWorkers.Slot s, int functionMb) {
             int memory = s.loadedMemoryMb == 0 ? functionMb : Math.max(s.loadedMemoryMb, functionMb);
@@ -373,7 +376,12 @@ public final class Invoker implements AutoCloseable {
             s.memoryMb = memory;
             s.loadedMemoryMb = memory;
             if (!raise) {
-                context.runOnContext(v -> applyLimit(s)); // after this event's work, the writes to the worker included
+                vertx.setTimer(LOWER_LIMIT_AFTER_MS, t -> applyLimit(s).onFailure(e -> {
+                    if (s.worker.alive()) {
+                        s.worker.markOutOfMemory();
+                        replace(s.worker, "over its memory limit of " + s.memoryMb + " MiB: " + e.getMessage());
+                    }
+                }));
                 return Future.succeededFuture();
             }
             return applyLimit(s);

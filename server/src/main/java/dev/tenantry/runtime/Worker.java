@@ -121,7 +121,12 @@ public final class Worker {
         cgroup.limit(limits);
     }
 
-    /** Whether the memory cgroup killed something in this worker (remembered after its cgroup is gone). */
+    /** The worker is over its memory limit (a lowered limit could not be applied): it is stopped as out of memory. */
+    public void markOutOfMemory() {
+        outOfMemory = true;
+    }
+
+    /** Whether the memory cgroup killed something in this worker, or it was stopped over its limit (remembered after its cgroup is gone). */
     public boolean oomKilled() {
         return outOfMemory || cgroup.oomKilled();
     }
@@ -153,7 +158,7 @@ public final class Worker {
             if (state instanceof WorkerState.Dead) {
                 return;
             }
-            outOfMemory = cgroup.oomKilled(); // read before the cgroup goes
+            outOfMemory = outOfMemory || cgroup.oomKilled(); // read before the cgroup goes
             reason = state instanceof WorkerState.Draining(String r) ? r
                     : outOfMemory ? "out of memory" : "exited with status " + exitCode();
             state = new WorkerState.Dead(reason);

@@ -234,6 +234,25 @@ class SandboxIsolationTest {
     }
 
     @Test
+    void a_function_over_its_memory_limit_when_the_limit_lands_is_stopped_as_out_of_memory() throws Exception {
+        // 192 MiB at once, under the pool's limit (256) and over the function's (128): the function's
+        // limit lands a quarter second after the load and cannot be applied, so the worker is stopped.
+        deploy("attacker", "early-hog", Map.of("timeoutMs", 10000, "memoryMb", 128, "code", """
+                const hoard = [];
+                exports.handler = async (event) => {
+                  if (event.queryStringParameters?.calm) return { calm: true };
+                  for (let i = 0; i < 24; i++) hoard.push(Buffer.alloc(8 * 1024 * 1024, 1));
+                  await new Promise(r => setTimeout(r, 3000));
+                  return { held: hoard.length };
+                };"""));
+        await("attacker", "early-hog");
+        HttpResponse<String> r = call("attacker", "/fn/early-hog");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        assertThat(r.body()).contains("function-memory").contains("128 MiB");
+        assertThat(call("attacker", "/fn/early-hog?calm=1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void an_endless_loop_times_out_and_only_its_own_worker_is_replaced() throws Exception {
         Worker neighbour = neighbourWorker();
         deploy("attacker", "spin", Map.of("timeoutMs", 1000, "code", "exports.handler = async () => { for (;;) {} };"));
