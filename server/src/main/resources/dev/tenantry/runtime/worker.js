@@ -17,6 +17,7 @@ const v8 = require('node:v8');
 const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 const { AsyncLocalStorage } = require('node:async_hooks');
+const { Writable } = require('node:stream');
 
 // Empties the young generation before the worker says it is ready (see start). The collector is
 // taken from a throw-away context, so neither this one, where tenants' code runs, nor later ones have it.
@@ -204,6 +205,9 @@ function installProcessHooks() {
   if (kResponseState !== undefined) {
     Object.defineProperty(globalThis, 'Response', { value: Response, writable: true, configurable: true, enumerable: false });
   }
+  Object.defineProperty(globalThis, 'awslambda', {
+    value: Object.freeze({ streamifyResponse, HttpResponseStream }), writable: true, configurable: true, enumerable: false,
+  });
   process.env = new Proxy(envTarget, envHandler);
   process.stdout.write = captureWrites('stdout', 'out');
   process.stderr.write = captureWrites('stderr', 'err');
@@ -652,6 +656,7 @@ function bindContract(fn, exported, esm) {
   if (typeof handler !== 'function') throw new Error(NO_HANDLER);
   fn.contract = 'lambda';
   fn.handler = handler;
+  fn.streaming = handler[HANDLER_STREAMING] === 'response';
 }
 
 async function loadErrorMessage(err, dir, spec) {
@@ -711,6 +716,7 @@ function createRecord(spec, dir) {
     contract: null,
     target: null,
     handler: null,
+    streaming: false,
     dir,
     timeoutMs: Number.isFinite(spec.timeoutMs) ? spec.timeoutMs : 3000,
     // Handed to fetch handlers as `env`; built once and shared by every invocation.
@@ -1230,16 +1236,24 @@ function callLambda(inv, handler, event, context) {
 
 async function runLambda(inv, req, res) {
   const fn = inv.record;
-  let result;
+  let stream = null;
   try {
     const headers = lambdaHeaders(inv, req.rawHeaders);
     const authorityEnd = completeTarget(inv);
     const body = inv.hasBody ? await readBody(req) : EMPTY_BODY;
     const event = buildEvent(inv, req, headers, authorityEnd, body);
-    result = await callLambda(inv, fn.handler, event, new LambdaContext(fn, inv));
-    inv.abort = undefined;
-    writeLambdaResponse(res, result);
+    const context = new LambdaContext(fn, inv);
+    if (fn.streaming) {
+      stream = new LambdaResponseStream(res);
+      await callStreamingLambda(inv, fn.handler, event, stream, context);
+      inv.abort = undefined;
+    } else {
+      const result = await callLambda(inv, fn.handler, event, context);
+      inv.abort = undefined;
+      writeLambdaResponse(res, result);
+    }
   } catch (err) {
+    if (stream !== null) stream.destroy();
     functionFailed(inv, res, err);
   }
   finishInvocation(inv, null);
@@ -1249,10 +1263,7 @@ const EMPTY_BODY = Buffer.alloc(0);
 
 function writeLambdaResponse(res, result) {
   if (result !== null && typeof result === 'object' && 'statusCode' in result) {
-    const status = result.statusCode;
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new TypeError(`invalid statusCode ${JSON.stringify(status) ?? String(status)}: expected an integer 100..599`);
-    }
+    const status = lambdaStatus(result.statusCode);
     const raw = structuredHeaders(result);
     const body = structuredBody(result);
     raw.push('content-length', String(Buffer.byteLength(body)));
@@ -1263,6 +1274,13 @@ function writeLambdaResponse(res, result) {
   const body = result === undefined || result === null ? '' : typeof result === 'string' ? result : JSON.stringify(result);
   res.writeHead(200, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]);
   res.end(body);
+}
+
+function lambdaStatus(status) {
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    throw new TypeError(`invalid statusCode ${JSON.stringify(status) ?? String(status)}: expected an integer 100..599`);
+  }
+  return status;
 }
 
 function isFramingHeader(name) {
@@ -1295,6 +1313,159 @@ function structuredBody(result) {
   if (typeof body === 'string') return result.isBase64Encoded === true ? Buffer.from(body, 'base64') : body;
   if (body instanceof Uint8Array) return body;
   return JSON.stringify(body);
+}
+
+// ---- lambda response streaming ----------------------------------------------
+// As on Lambda: awslambda.streamifyResponse(handler) marks a handler that writes its answer to a
+// stream, handler(event, responseStream, context). It must return a promise, and the call lasts
+// until that promise resolves and the stream has ended. The answer is a 200 of the type given to
+// responseStream.setContentType (application/octet-stream by default), unless the stream starts
+// with an HTTP integration prelude (what awslambda.HttpResponseStream.from writes: JSON with
+// statusCode, headers and cookies, then 8 zero bytes). Each write reaches the caller as it is made.
+
+// Lambda's own marks, so that libraries that test for them see a streaming handler.
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const PRELUDE_TYPE = 'application/vnd.awslambda.http-integration-response';
+const PRELUDE_DELIMITER = Buffer.alloc(8);
+const MAX_PRELUDE_BYTES = 64 * 1024;
+
+function streamifyResponse(handler) {
+  if (typeof handler !== 'function') throw new TypeError('awslambda.streamifyResponse needs the handler function');
+  handler[HANDLER_STREAMING] = 'response';
+  return handler;
+}
+
+class HttpResponseStream {
+  static from(stream, prelude) {
+    stream.setContentType(PRELUDE_TYPE);
+    const text = JSON.stringify(prelude ?? {});
+    stream._onBeforeFirstWrite = (write) => {
+      write(text);
+      write(PRELUDE_DELIMITER);
+    };
+    return stream;
+  }
+}
+
+class LambdaResponseStream extends Writable {
+  #res;
+  #type = 'application/octet-stream';
+  #started = false;
+  // The prelude's bytes read so far, while its delimiter has not come.
+  #prelude = null;
+
+  constructor(res) {
+    super();
+    this.#res = res;
+    this._onBeforeFirstWrite = undefined;
+    res.on('close', () => {
+      if (!res.writableFinished) this.destroy();
+    });
+  }
+
+  setContentType(type) {
+    if (this.#started) throw new Error('Cannot set content-type, too late.');
+    this.#type = String(type);
+  }
+
+  write(chunk, encoding, callback) {
+    const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
+    this.#start();
+    return super.write(data, encoding, callback);
+  }
+
+  end(chunk, encoding, callback) {
+    if (typeof chunk === 'function') return this.end(undefined, undefined, chunk);
+    if (typeof encoding === 'function') return this.end(chunk, undefined, encoding);
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+    // Unlike Lambda, a prelude is sent even when nothing else is written (an empty 204, a redirect).
+    this.#start();
+    return super.end(callback);
+  }
+
+  #start() {
+    if (this.#started) return;
+    this.#started = true;
+    const before = this._onBeforeFirstWrite;
+    if (typeof before === 'function') before((chunk) => super.write(chunk));
+  }
+
+  _write(chunk, _encoding, callback) {
+    const res = this.#res;
+    let body = chunk;
+    if (!res.headersSent) {
+      if (this.#type === PRELUDE_TYPE) {
+        try {
+          body = this.#readPrelude(chunk);
+        } catch (err) {
+          callback(err);
+          return;
+        }
+        if (body === null) {
+          callback();
+          return;
+        }
+      } else {
+        res.writeHead(200, ['content-type', this.#type]);
+      }
+    }
+    if (body.length === 0 || res.write(body)) callback();
+    else waitForDrain(res).then(() => callback());
+  }
+
+  _final(callback) {
+    const res = this.#res;
+    if (!res.headersSent) {
+      if (this.#prelude !== null) {
+        callback(new Error('the response stream ended inside its HTTP integration prelude (no 8-byte delimiter)'));
+        return;
+      }
+      res.writeHead(200, this.#type === PRELUDE_TYPE ? [] : ['content-type', this.#type]);
+    }
+    res.end();
+    callback();
+  }
+
+  // Returns the body bytes after the prelude, or null while the prelude has not ended.
+  #readPrelude(chunk) {
+    const bytes = this.#prelude === null ? chunk : Buffer.concat([this.#prelude, chunk]);
+    const end = bytes.indexOf(PRELUDE_DELIMITER);
+    if (end === -1) {
+      if (bytes.length > MAX_PRELUDE_BYTES) throw new Error(`the HTTP integration prelude is over ${MAX_PRELUDE_BYTES} bytes`);
+      this.#prelude = bytes;
+      return null;
+    }
+    this.#prelude = null;
+    let prelude;
+    try {
+      prelude = JSON.parse(bytes.subarray(0, end).toString('utf8'));
+    } catch (err) {
+      throw new Error(`the HTTP integration prelude is not JSON: ${err.message}`);
+    }
+    if (!isPlainObject(prelude)) throw new Error('the HTTP integration prelude is not a JSON object');
+    this.#res.writeHead(prelude.statusCode === undefined ? 200 : lambdaStatus(prelude.statusCode), structuredHeaders(prelude));
+    return bytes.subarray(end + PRELUDE_DELIMITER.length);
+  }
+}
+
+function callStreamingLambda(inv, handler, event, stream, context) {
+  return new Promise((resolve, reject) => {
+    inv.abort = reject;
+    // A bad prelude, a write after the end.
+    stream.on('error', reject);
+    // The caller went away: nothing more can be answered.
+    stream.on('close', resolve);
+    const returned = handler(event, stream, context);
+    if (!isThenable(returned)) throw new TypeError('a streaming handler (awslambda.streamifyResponse) must be async');
+    returned.then(
+      (value) => {
+        if (value !== undefined) console.warn('Streaming handlers ignore return values.');
+        if (stream.writableFinished) resolve();
+        else stream.on('finish', resolve);
+      },
+      (err) => reject(err ?? new Error(`handler rejected with ${err}`)),
+    );
+  });
 }
 
 // ---------------------------------------------------------------------------

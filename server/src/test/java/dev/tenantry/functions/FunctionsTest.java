@@ -203,6 +203,31 @@ class FunctionsTest {
     }
 
     @Test
+    void a_streaming_lambda_handler_reaches_the_client_progressively_with_its_status_and_cookies() throws Exception {
+        deploy("acme", "lambda-stream", Map.of("code", """
+                exports.handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+                  const stream = awslambda.HttpResponseStream.from(responseStream, {
+                    statusCode: 202, headers: { 'content-type': 'text/plain' }, cookies: ['seen=1; Path=/'] });
+                  for (let i = 0; i < 3; i++) { stream.write('tick ' + i + '\\n'); await new Promise(r => setTimeout(r, 300)); }
+                  stream.end();
+                });"""));
+        awaitVersion("acme", "lambda-stream", 1);
+        long started = System.nanoTime();
+        HttpResponse<java.io.InputStream> r = raw.send(HttpRequest.newBuilder(node.gatewayUrl().resolve("/fn/lambda-stream"))
+                .header("Host", "acme.localhost").build(), HttpResponse.BodyHandlers.ofInputStream());
+        byte[] first = r.body().readNBytes(7);
+        long firstMs = (System.nanoTime() - started) / 1_000_000;
+        String rest = new String(r.body().readAllBytes());
+        long allMs = (System.nanoTime() - started) / 1_000_000;
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(r.headers().firstValue("content-type")).hasValue("text/plain");
+        assertThat(r.headers().allValues("set-cookie")).containsExactly("seen=1; Path=/");
+        assertThat(new String(first)).isEqualTo("tick 0\n");
+        assertThat(rest).isEqualTo("tick 1\ntick 2\n");
+        assertThat(allMs - firstMs).as("the first chunk came %d ms before the end", allMs - firstMs).isGreaterThan(400);
+    }
+
+    @Test
     void function_calls_on_the_wire_chunked_bodies_100_continue_pipelining_head_and_http_1_0() throws Exception {
         deploy("acme", "wire-echo", Map.of("code", """
                 export default { async fetch(req) {
