@@ -6,7 +6,10 @@ import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import dev.tenantry.catalog.Functions;
 import dev.tenantry.runtime.Sandbox;
+import dev.tenantry.runtime.Limits;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds one {@code name@version} when db-scheduler hands it over: {@code npm install} of that
  * module alone (install scripts off unless configured), in a sandbox with network but nothing
- * of the host's writable except its build directory and npm's cache; the whole dependency
+ * of the host's writable except its build directory and npm's cache, and in a cgroup of its own
+ * (memory, CPU, processes) that is killed whole when the build ends; the whole dependency
  * closure is packed into the blob store and unpacked read-only into the module store. Then the
  * function versions waiting for it become ready (or fail with npm's reason).
  */
@@ -38,8 +45,8 @@ public final class ModuleBuilder {
     private final Functions functions;
     private final Settings settings;
 
-    /** The registry npm installs from, the npm program, whether install scripts run, and how long a build may take. */
-    public record Settings(URI registry, Path npm, boolean installScripts, long timeoutSeconds) {}
+    /** The registry npm installs from, the npm program, whether install scripts run, how long a build may take, and its cgroup limits. */
+    public record Settings(URI registry, Path npm, boolean installScripts, long timeoutSeconds, Limits limits) {}
 
     /** A builder; without a sandbox ({@code unavailable} says why) every build fails with that reason. */
     public ModuleBuilder(java.util.Optional<Sandbox> sandbox, String unavailable, ModuleStore store, ModuleStates states,
@@ -106,24 +113,42 @@ public final class ModuleBuilder {
         Map<Path, String> binds = new LinkedHashMap<>();
         binds.put(dir, "/build");
         binds.put(cache, "/cache");
-        Process p = sandbox.get().exec(new Sandbox.Job(argv, binds, true,
-                Map.of("npm_config_cache", "/cache", "npm_config_update_notifier", "false"), "/build"));
-        String output;
-        try {
-            byte[] raw = p.getInputStream().readNBytes(MAX_OUTPUT);
-            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            output = new String(raw, StandardCharsets.UTF_8);
-            if (!p.waitFor(settings.timeoutSeconds(), TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+        Sandbox.Job job = new Sandbox.Job(argv, binds, true,
+                Map.of("npm_config_cache", "/cache", "npm_config_update_notifier", "false"), "/build", settings.limits());
+        try (Sandbox.Running build = sandbox.get().exec(job)) {
+            // Read on another thread, so that a build that hangs without closing its output still times out.
+            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> drain(build.process().getInputStream()),
+                    Thread::startVirtualThread);
+            if (!build.process().waitFor(settings.timeoutSeconds(), TimeUnit.SECONDS)) {
+                build.close();
                 throw new IOException("npm install did not finish within " + settings.timeoutSeconds() + " s");
+            }
+            int exit = build.process().exitValue();
+            if (exit != 0) {
+                boolean outOfMemory = build.outOfMemory();
+                build.close(); // a process the build left behind holds its output open
+                String printed = output.get(10, TimeUnit.SECONDS);
+                throw new IOException(outOfMemory
+                        ? "npm install " + name + "@" + version + " ran out of memory (builds may use "
+                                + settings.limits().memoryMb() + " MiB): " + reason(printed)
+                        : "npm install " + name + "@" + version + " failed (exit " + exit + "): " + reason(printed));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            p.destroyForcibly();
             throw new IOException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("cannot read npm's output: " + e, e);
         }
-        if (p.exitValue() != 0) {
-            throw new IOException("npm install " + name + "@" + version + " failed (exit " + p.exitValue() + "): " + reason(output));
+    }
+
+    /** The first {@link #MAX_OUTPUT} bytes of a build's output; the rest is read and dropped. */
+    private static String drain(InputStream in) {
+        try (in) {
+            byte[] raw = in.readNBytes(MAX_OUTPUT);
+            in.transferTo(OutputStream.nullOutputStream());
+            return new String(raw, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
         }
     }
 

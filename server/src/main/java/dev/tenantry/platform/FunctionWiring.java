@@ -45,6 +45,8 @@ final class FunctionWiring {
     private static final Logger LOG = LoggerFactory.getLogger(FunctionWiring.class);
     /** What the key sealing functions' secrets is derived for from the master key. */
     static final String SECRET_KEY_PURPOSE = "tenantry function secrets v1";
+    /** What one module build may use: 1 GiB of memory, one core, 512 processes and threads. */
+    static final Limits BUILD_LIMITS = new Limits(1024, 100, 512);
     private final Config config;
     private final FunctionParts parts;
     private final Optional<Sandbox> sandbox;
@@ -102,7 +104,7 @@ final class FunctionWiring {
         FunctionConfig f = config.functions();
         Path npm = runtime.node().resolveSibling("npm");
         ModuleBuilder builder = new ModuleBuilder(sandbox, unavailable, parts.store(), parts.modules(), parts.functions(),
-                new ModuleBuilder.Settings(f.npmRegistry(), Files.isExecutable(npm) ? npm : which("npm"), f.installScripts(), 600));
+                new ModuleBuilder.Settings(f.npmRegistry(), Files.isExecutable(npm) ? npm : which("npm"), f.installScripts(), 600, BUILD_LIMITS));
         return List.of(builder.task());
     }
 

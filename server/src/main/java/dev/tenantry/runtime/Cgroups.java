@@ -51,14 +51,14 @@ public sealed interface Cgroups {
     }
 
     /**
-     * Removes workers' cgroups that a node killed without a clean stop left behind: empty ones
+     * Removes workers' and jobs' cgroups that a node killed without a clean stop left behind: empty ones
      * (no process) older than a minute, so that another node's worker just being made is spared.
      */
     private static void sweep(java.nio.file.Path parent) {
         try (var dirs = Files.list(parent)) {
             long cutoff = System.currentTimeMillis() - 60_000;
             for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
-                if (d.getFileName().toString().startsWith("tenantry-w") && Files.isDirectory(d)
+                if (d.getFileName().toString().startsWith("tenantry-") && Files.isDirectory(d)
                         && Files.getLastModifiedTime(d).toMillis() < cutoff
                         && Files.readString(d.resolve("cgroup.procs")).isBlank()) {
                     Sysfs.rmdir(List.of(d));

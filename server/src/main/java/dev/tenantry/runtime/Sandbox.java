@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Starts worker processes: Node.js running the bootstrap inside bubblewrap with its own user,
  * PID, IPC, mount, UTS, cgroup and network namespaces (the network one shared only for egress
  * workers); a read-only view of the system, the bootstrap and the module store; a private
- * tmpfs; a clean environment; and the worker's cgroup joined before bubblewrap starts.
+ * tmpfs; a clean environment; and the worker's cgroup joined before bubblewrap starts. One-off
+ * jobs (module builds) run the same way, each in a cgroup of its own.
  */
 public final class Sandbox {
     /** Where, inside the sandbox, the worker's socket directory, the bootstrap and the module store are. */
@@ -108,10 +109,7 @@ public final class Sandbox {
                 Files.setAttribute(dir, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
             }
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            ProcessBuilder builder = new ProcessBuilder(command(uid, egress, dir)).redirectErrorStream(true);
-            builder.environment().clear();
-            builder.environment().put("TENANTRY_CGROUPS", String.join(" ", cgroup.procs().stream().map(Path::toString).toList()));
-            return Worker.start(id, egress, dir, builder.start(), cgroup, output, settings.startTimeout());
+            return Worker.start(id, egress, dir, start(command(uid, egress, dir), cgroup), cgroup, output, settings.startTimeout());
         } catch (IOException | RuntimeException e) {
             cgroup.close();
             deleteTree(dir);
@@ -122,26 +120,60 @@ public final class Sandbox {
     /**
      * A one-off command in a sandbox (the module builder's {@code npm install}): its own user,
      * the system read-only, {@code binds} writable (host path → sandbox path), network only with
-     * {@code network}, a clean environment plus {@code env}. The caller reads its output.
+     * {@code network}, a clean environment plus {@code env}, and a cgroup of its own with
+     * {@code limits}. The caller reads its output.
      */
     public record Job(List<String> argv, Map<Path, String> binds, boolean network,
-                      Map<String, String> env, String chdir) {}
+                      Map<String, String> env, String chdir, Limits limits) {}
+
+    /** A started job: its process, and the cgroup that holds it and all it starts. Closing kills them all. */
+    public record Running(Process process, Cgroups.Cgroup cgroup) implements AutoCloseable {
+        /** Whether the kernel killed a process of the job for going over its memory limit. */
+        public boolean outOfMemory() {
+            return cgroup.oomKilled();
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+            cgroup.close();
+        }
+    }
 
     /** Starts a job; its writable binds are handed to the job's user first. */
-    public Process exec(Job job) throws IOException {
+    public Running exec(Job job) throws IOException {
         int uid = root ? settings.uidBase() + 65_535 : -1;
         if (uid >= 0) {
             for (Path p : job.binds().keySet()) {
                 chownTree(p, uid);
             }
         }
-        List<String> c = sandboxed(uid, job.network(), job.env());
-        job.binds().forEach((host, inside) -> c.addAll(List.of("--bind", host.toString(), inside)));
-        c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", job.chdir(), "--"));
-        c.addAll(job.argv());
-        ProcessBuilder builder = new ProcessBuilder(c).redirectErrorStream(true);
+        Cgroups.Cgroup cgroup = cgroups.create("tenantry-j" + run + "-" + sequence.incrementAndGet(), job.limits());
+        try {
+            List<String> c = joiningCgroups();
+            c.addAll(sandboxed(uid, job.network(), job.env()));
+            job.binds().forEach((host, inside) -> c.addAll(List.of("--bind", host.toString(), inside)));
+            c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", job.chdir(), "--"));
+            c.addAll(job.argv());
+            return new Running(start(c, cgroup), cgroup);
+        } catch (IOException | RuntimeException e) {
+            cgroup.close();
+            throw e;
+        }
+    }
+
+    /** Starts {@code command} (which begins with {@link #joiningCgroups()}) in {@code cgroup}, with an empty environment. */
+    private static Process start(List<String> command, Cgroups.Cgroup cgroup) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().clear();
+        builder.environment().put("TENANTRY_CGROUPS", String.join(" ", cgroup.procs().stream().map(Path::toString).toList()));
         return builder.start();
+    }
+
+    /** A shell that moves itself into the cgroups named by TENANTRY_CGROUPS, then runs the rest of the command. */
+    private static List<String> joiningCgroups() {
+        return new ArrayList<>(List.of("/bin/sh", "-c",
+                "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; exec \"$@\"", "sh"));
     }
 
     private static void chownTree(Path top, int uid) throws IOException {
@@ -154,8 +186,7 @@ public final class Sandbox {
     }
 
     private List<String> command(int uid, boolean egress, Path dir) {
-        List<String> c = new ArrayList<>(List.of("/bin/sh", "-c",
-                "for p in $TENANTRY_CGROUPS; do echo $$ > \"$p\" || exit 97; done; exec \"$@\"", "sh"));
+        List<String> c = joiningCgroups();
         c.addAll(sandboxed(uid, egress, Map.of("TENANTRY_SOCKET", SOCKET_DIR + "/worker.sock")));
         c.addAll(List.of("--hostname", "tenant", "--ro-bind", settings.runtimeDir().resolve("bootstrap").toString(), BOOTSTRAP,
                 "--ro-bind", settings.moduleDir().toString(), MODULES,

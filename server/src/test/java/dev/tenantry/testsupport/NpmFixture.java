@@ -30,7 +30,8 @@ public final class NpmFixture implements AutoCloseable {
     private final Map<String, Map<String, Published>> packages = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> downloads = new ConcurrentHashMap<>();
 
-    private record Published(String name, String version, Map<String, String> dependencies, String file, byte[] tarball) {}
+    private record Published(String name, String version, Map<String, String> dependencies, Map<String, String> scripts,
+                             String file, byte[] tarball) {}
 
     private NpmFixture(Path dir, HttpServer server) {
         this.dir = dir;
@@ -55,11 +56,21 @@ public final class NpmFixture implements AutoCloseable {
 
     /** Packs and publishes {@code name@version} whose {@code index.js} is {@code source}. */
     public NpmFixture publish(String name, String version, Map<String, String> dependencies, String source) {
+        return publish(name, version, dependencies, source, Map.of());
+    }
+
+    /** The same, with npm {@code scripts} in its package.json (a {@code postinstall}, say). */
+    public NpmFixture publish(String name, String version, Map<String, String> dependencies, String source,
+                              Map<String, String> scripts) {
         try {
             Path pkg = Files.createDirectories(dir.resolve("src").resolve(name + "-" + version));
             ObjectNode manifest = Http.JSON.createObjectNode().put("name", name).put("version", version).put("main", "index.js");
             ObjectNode deps = manifest.putObject("dependencies");
             dependencies.forEach(deps::put);
+            if (!scripts.isEmpty()) {
+                ObjectNode run = manifest.putObject("scripts");
+                scripts.forEach(run::put);
+            }
             Files.writeString(pkg.resolve("package.json"), manifest.toString());
             Files.writeString(pkg.resolve("index.js"), source);
             Path out = Files.createDirectories(dir.resolve("tarballs"));
@@ -72,7 +83,7 @@ public final class NpmFixture implements AutoCloseable {
             String file = printed.lines().reduce((a, b) -> b).orElseThrow();
             byte[] tarball = Files.readAllBytes(out.resolve(file));
             packages.computeIfAbsent(name, n -> new ConcurrentHashMap<>())
-                    .put(version, new Published(name, version, dependencies, file, tarball));
+                    .put(version, new Published(name, version, dependencies, scripts, file, tarball));
             return this;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -123,6 +134,11 @@ public final class NpmFixture implements AutoCloseable {
             ObjectNode v = all.putObject(p.version()).put("name", name).put("version", p.version());
             ObjectNode deps = v.putObject("dependencies");
             p.dependencies().forEach(deps::put);
+            if (!p.scripts().isEmpty()) { // npm decides from these (as a registry serves them) whether to run any
+                ObjectNode scripts = v.putObject("scripts");
+                p.scripts().forEach(scripts::put);
+                v.put("hasInstallScript", true);
+            }
             v.putObject("dist").put("tarball", url() + "-/" + p.file()).put("shasum", hex("SHA-1", p.tarball()))
                     .put("integrity", "sha512-" + Base64.getEncoder().encodeToString(digest("SHA-512", p.tarball())));
         }
