@@ -9,13 +9,16 @@ cd "$root"
 # Debian packages the suite uses: redis-server (tenants' Redis users, real server in tests),
 # curl (quickstart check), procps (pgrep/ps in scripts), python3 (a free port for the quickstart),
 # bubblewrap (function sandboxes), nodejs and npm (functions' runtime and module builds; Node 20+),
-# tar (the module store's archives).
+# tar (the module store's archives), slirp4netns (egress workers' own network), iproute2 (a test
+# host in a network namespace, for the egress test).
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v tar >/dev/null 2>&1 || missing+=(tar)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)

@@ -656,6 +656,11 @@ public final class Invoker implements AutoCloseable {
         }
     }
 
+    /** The pool this invoker takes workers from. */
+    public Pool pool() {
+        return pool;
+    }
+
     /** Every assigned worker now, for the density benchmark and operators. */
     public List<Worker> workers() {
         return byWorker.values().stream().map(s -> s.worker).toList();

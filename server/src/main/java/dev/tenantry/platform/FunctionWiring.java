@@ -69,14 +69,15 @@ final class FunctionWiring {
         Path runtimeDir = f.runtimeDir().orElseGet(() -> needed ? defaultRuntimeDir(config.dataDir()) : config.dataDir().resolve("runtime"));
         RuntimeSettings runtime = new RuntimeSettings(f.node().orElseGet(() -> which("node")), f.bwrap().orElseGet(() -> which("bwrap")),
                 runtimeDir, f.poolSize(), f.egressPoolSize(), new Limits(256, 100, 64), 200_000, Duration.ofSeconds(10),
-                Path.of("/sys/fs/cgroup"));
+                Path.of("/sys/fs/cgroup"), Optional.of(which("slirp4netns")).filter(Files::isExecutable));
         Optional<Sandbox> sandbox = Optional.empty();
         String unavailable = "";
         if (needed) {
             try {
                 sandbox = Optional.of(Sandbox.prepare(runtime));
                 LOG.atInfo().addKeyValue("runtimeDir", runtime.runtimeDir().toString())
-                        .addKeyValue("cgroups", sandbox.get().cgroups().describe()).log("function runtime ready");
+                        .addKeyValue("cgroups", sandbox.get().cgroups().describe())
+                        .addKeyValue("egressNetwork", sandbox.get().egressNetwork()).log("function runtime ready");
             } catch (SandboxException e) {
                 unavailable = "the function runtime is not available on this node: " + e.getMessage();
                 LOG.warn(unavailable);

@@ -9,6 +9,7 @@ import java.time.Duration;
  * other users (the sandboxes run as their own users). {@code poolSize} generic workers without
  * network and {@code egressPoolSize} with it are kept started. Sandboxes run as host users
  * {@code uidBase .. uidBase + 65535} when this node runs as root, else as the node's own user.
+ * {@code slirp4netns}, when there is one, gives egress workers a network of their own.
  */
 public record RuntimeSettings(
         Path node,
@@ -19,7 +20,8 @@ public record RuntimeSettings(
         Limits poolLimits,
         int uidBase,
         Duration startTimeout,
-        Path cgroupRoot) {
+        Path cgroupRoot,
+        java.util.Optional<Path> slirp4netns) {
 
     public Path moduleDir() {
         return runtimeDir.resolve("modules");

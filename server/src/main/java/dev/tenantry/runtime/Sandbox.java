@@ -2,6 +2,7 @@ package dev.tenantry.runtime;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,13 +14,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts worker processes: Node.js running the bootstrap inside bubblewrap with its own user,
- * PID, IPC, mount, UTS, cgroup and network namespaces (the network one shared only for egress
- * workers); a read-only view of the system, the bootstrap and the module store; a private
+ * PID, IPC, mount, UTS, cgroup and network namespaces; a read-only view of the system, the
+ * bootstrap and the module store; a private
  * tmpfs; a clean environment; and the worker's cgroup joined before bubblewrap starts. One-off
  * jobs (module builds) run the same way, each in a cgroup of its own.
+ *
+ * <p>Workers without egress have no network at all. An egress worker gets a network namespace of
+ * its own, reaching out through slirp4netns (user-mode NAT, in the worker's cgroup) that refuses
+ * the host's loopback, so that the node's API, its database and Redis on 127.0.0.1 are out of
+ * reach; where that cannot be had (no slirp4netns, not root, no cgroups) it shares the host's
+ * network, and the start log says so.
  */
 public final class Sandbox {
     /** Where, inside the sandbox, the worker's socket directory, the bootstrap and the module store are. */
@@ -29,9 +38,22 @@ public final class Sandbox {
     /** Parts of the host's /etc a Node process needs (name resolution, TLS roots, time zone). */
     private static final List<String> ETC = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
             "/etc/ssl", "/etc/ca-certificates", "/etc/localtime", "/etc/alternatives");
+    private static final Logger LOG = LoggerFactory.getLogger(Sandbox.class);
+    /** The egress network's resolver: slirp4netns's DNS forwarder. */
+    private static final String EGRESS_RESOLV_CONF = "nameserver 10.0.2.3\n";
+    private static final Path UNSHARE = Path.of("/usr/bin/unshare");
+    /**
+     * Run inside the egress worker's new network namespace: waits (at most ~5 s) for slirp4netns to
+     * bring up its default route, then becomes the sandbox.
+     */
+    private static final String AWAIT_NETWORK = "i=0; until grep -qs '^tap0' /proc/net/route; do i=$((i+1)); "
+            + "if [ $i -gt 2500 ]; then echo 'the worker got no network: slirp4netns did not configure it'; exit 98; fi; "
+            + "sleep 0.002; done; exec \"$@\"";
     private final RuntimeSettings settings;
     private final Cgroups cgroups;
     private final boolean root;
+    /** Whether egress workers get a network of their own (else they share the host's). */
+    private final boolean ownEgressNetwork;
     private final AtomicInteger sequence = new AtomicInteger();
     /** Where this node starts in the uid range, so that two nodes on one machine rarely hand out the same uids. */
     private final int uidOffset = ThreadLocalRandom.current().nextInt(65_535);
@@ -41,6 +63,8 @@ public final class Sandbox {
         this.settings = settings;
         this.cgroups = cgroups;
         this.root = "root".equals(System.getProperty("user.name"));
+        this.ownEgressNetwork = root && !(cgroups instanceof Cgroups.None) && settings.slirp4netns().isPresent()
+                && Files.isExecutable(UNSHARE);
     }
 
     /** Prepares the runtime directory (bootstrap, workers, module store) and finds the cgroups. */
@@ -59,6 +83,9 @@ public final class Sandbox {
                 Files.createDirectories(d);
                 Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
             }
+            Path resolv = dir.resolve("egress-resolv.conf");
+            Files.writeString(resolv, EGRESS_RESOLV_CONF);
+            Files.setPosixFilePermissions(resolv, PosixFilePermissions.fromString("rw-r--r--"));
             try (InputStream in = Sandbox.class.getResourceAsStream("worker.js")) {
                 Path script = dir.resolve("bootstrap/worker.js");
                 Files.write(script, in.readAllBytes());
@@ -95,6 +122,13 @@ public final class Sandbox {
         return cgroups;
     }
 
+    /** How egress workers reach the network, for logs and the health answer. */
+    public String egressNetwork() {
+        return ownEgressNetwork ? "own namespace (slirp4netns, host loopback refused)"
+                : "the host's (" + (!root ? "not root" : cgroups instanceof Cgroups.None ? "no cgroups"
+                        : settings.slirp4netns().isEmpty() ? "slirp4netns not installed" : UNSHARE + " missing") + ")";
+    }
+
     /** Starts one generic worker; it is {@code Starting} until it prints that it listens. */
     public Worker launch(boolean egress, WorkerOutput output) {
         int n = sequence.incrementAndGet();
@@ -109,7 +143,12 @@ public final class Sandbox {
                 Files.setAttribute(dir, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
             }
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            return Worker.start(id, egress, dir, start(command(uid, egress, dir), cgroup), cgroup, output, settings.startTimeout());
+            boolean ownNetwork = egress && ownEgressNetwork;
+            Process process = start(command(uid, egress, ownNetwork, dir), cgroup);
+            if (ownNetwork) {
+                connect(process, cgroup, id);
+            }
+            return Worker.start(id, egress, dir, process, cgroup, output, settings.startTimeout());
         } catch (IOException | RuntimeException e) {
             cgroup.close();
             deleteTree(dir);
@@ -185,9 +224,51 @@ public final class Sandbox {
         }
     }
 
-    private List<String> command(int uid, boolean egress, Path dir) {
+    /**
+     * Gives an egress worker's network namespace its way out: once the worker has left the host's
+     * namespace, slirp4netns (in the worker's cgroup, so it goes with the worker) configures it.
+     * A failure shows as the worker not starting, with the reason in its output.
+     */
+    private void connect(Process worker, Cgroups.Cgroup cgroup, String id) {
+        Thread.ofVirtual().name("network-" + id).start(() -> {
+            try {
+                Path mine = Files.readSymbolicLink(Path.of("/proc/self/ns/net"));
+                Path theirs = Path.of("/proc", Long.toString(worker.pid()), "ns", "net");
+                long end = System.nanoTime() + settings.startTimeout().toNanos();
+                while (worker.isAlive() && Files.readSymbolicLink(theirs).equals(mine)) {
+                    if (System.nanoTime() > end) {
+                        throw new IOException("it did not leave the host's network namespace");
+                    }
+                    Thread.sleep(1);
+                }
+                List<String> c = joiningCgroups();
+                // --exit-fd=0: its stdin is a pipe from this node, so it ends with the node even after a kill -9.
+                c.addAll(List.of(settings.slirp4netns().orElseThrow().toString(), "--configure", "--mtu=65520",
+                        "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp", "--exit-fd=0",
+                        Long.toString(worker.pid()), "tap0"));
+                Process slirp = start(c, cgroup);
+                byte[] said = slirp.getInputStream().readNBytes(4096);
+                slirp.getInputStream().transferTo(OutputStream.nullOutputStream());
+                if (worker.isAlive() && slirp.waitFor() != 0) {
+                    LOG.warn("worker {}: slirp4netns exited with {}: {}", id, slirp.exitValue(), new String(said).strip());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("worker {}: cannot give it a network: {}", id, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    private List<String> command(int uid, boolean egress, boolean ownNetwork, Path dir) {
         List<String> c = joiningCgroups();
+        if (ownNetwork) { // a new network namespace, which bubblewrap then shares with the sandbox
+            c.addAll(List.of(UNSHARE.toString(), "--net", "--", "/bin/sh", "-c", AWAIT_NETWORK, "sh"));
+        }
         c.addAll(sandboxed(uid, egress, Map.of("TENANTRY_SOCKET", SOCKET_DIR + "/worker.sock")));
+        if (ownNetwork) {
+            c.addAll(List.of("--ro-bind", settings.runtimeDir().resolve("egress-resolv.conf").toString(), "/etc/resolv.conf"));
+        }
         c.addAll(List.of("--hostname", "tenant", "--ro-bind", settings.runtimeDir().resolve("bootstrap").toString(), BOOTSTRAP,
                 "--ro-bind", settings.moduleDir().toString(), MODULES,
                 "--bind", dir.toString(), SOCKET_DIR,

@@ -1,9 +1,13 @@
 package dev.tenantry.functions;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.tenantry.runtime.Sandbox;
 import dev.tenantry.testsupport.Http;
+import dev.tenantry.testsupport.TestNetns;
 import dev.tenantry.testsupport.TestNode;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Workers over time: a burst larger than the pool is served by starting workers directly, a
  * crashed worker is replaced, an unused one is reclaimed after the idle timeout, and a plan with
- * egress gets a worker that can reach the network.
+ * egress gets a worker that can reach other hosts, but not the node's services on its loopback.
  */
 class WorkerLifecycleTest {
     static TestNode node;
@@ -106,17 +110,29 @@ class WorkerLifecycleTest {
     }
 
     @Test
-    void a_plan_with_egress_reaches_the_network() throws Exception {
-        try (var server = dev.tenantry.testsupport.NpmFixture.start()) {
-            deploy("outward", "fetcher", """
-                    export default { async fetch(req) {
-                      const target = new URL(req.url).searchParams.get('url');
-                      const r = await fetch(target);
-                      return new Response('upstream said ' + r.status);
-                    } }""");
-            HttpResponse<String> r = call("outward", "/fn/fetcher?url=" + server.url() + "nothing-here");
+    void a_plan_with_egress_reaches_other_hosts_but_not_the_nodes_loopback_services() throws Exception {
+        assumeThat(TestNetns.possible()).as("root and iproute2, to make a host of the test's own").isTrue();
+        Sandbox sandbox = node.node().invoker().orElseThrow().pool().sandbox();
+        assertThat(sandbox.egressNetwork()).as("test.sh installs slirp4netns").startsWith("own namespace");
+        deploy("outward", "fetcher", """
+                export default { async fetch(req) {
+                  const target = new URL(req.url).searchParams.get('url');
+                  try {
+                    const r = await fetch(target, { signal: AbortSignal.timeout(3000) });
+                    return new Response('upstream said ' + r.status + ': ' + await r.text());
+                  } catch (e) {
+                    return new Response('unreachable: ' + (e.cause?.code ?? e.name));
+                  }
+                } }""");
+        try (TestNetns other = TestNetns.start()) {
+            HttpResponse<String> r = call("outward", "/fn/fetcher?url=" + other.url());
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-            assertThat(r.body()).isEqualTo("upstream said 404");
+            assertThat(r.body()).isEqualTo("upstream said 200: from the netns");
+        }
+        // The node's own API and database listen on 127.0.0.1: the host's, not the worker's.
+        for (URI loopback : List.of(node.url(), URI.create("http://" + URI.create(node.jdbcUrl().substring("jdbc:".length())).getAuthority() + "/"))) {
+            HttpResponse<String> r = call("outward", "/fn/fetcher?url=" + loopback);
+            assertThat(r.body()).as(loopback.toString()).startsWith("unreachable: ");
         }
     }
 }
