@@ -5,6 +5,12 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -13,14 +19,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded default: real PostgreSQL binaries (from Maven Central) running as a child process
- * on a data directory that survives restarts. Stopped cleanly on close.
+ * on a data directory that survives restarts. Stopped cleanly on close. Its superuser has a
+ * password of its own, kept beside the data directory ({@code postgres-superuser-password}, mode
+ * 0600), so that nothing else on the machine gets in through 127.0.0.1 without it.
  */
 final class EmbeddedDatabase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
+    private static final String PASSWORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private final EmbeddedPostgres postgres;
+    private final String password;
 
-    private EmbeddedDatabase(EmbeddedPostgres postgres) {
+    private EmbeddedDatabase(EmbeddedPostgres postgres, String password) {
         this.postgres = postgres;
+        this.password = password;
     }
 
     /** Starts PostgreSQL on {@code dir} (created on first use), on a free loopback port. */
@@ -28,7 +39,9 @@ final class EmbeddedDatabase implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             stopOrphan(dir);
+            String password = superuserPassword(dir.resolveSibling("postgres-superuser-password"));
             EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                    .setConnectConfig("password", password) // its own start-up check logs in as the superuser
                     .setDataDirectory(dir)
                     .setCleanDataDirectory(false)
                     .setPort(freePort())
@@ -41,8 +54,10 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("unix_socket_directories", "")
                     .start();
-            return new EmbeddedDatabase(postgres);
-        } catch (IOException | RuntimeException e) {
+            EmbeddedDatabase database = new EmbeddedDatabase(postgres, password);
+            database.setSuperuserPassword();
+            return database;
+        } catch (IOException | SQLException | RuntimeException e) {
             throw new PlatformException.DatabaseUnavailable("cannot start the embedded PostgreSQL in " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -73,6 +88,40 @@ final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * The superuser's password: read from {@code file}, or made (32 random letters and digits) and
+     * written there, readable by this user only, on the first start.
+     */
+    private static String superuserPassword(Path file) throws IOException {
+        if (Files.isRegularFile(file)) {
+            String kept = Files.readString(file).strip();
+            if (!kept.isEmpty()) {
+                return kept;
+            }
+        }
+        SecureRandom random = new SecureRandom();
+        StringBuilder made = new StringBuilder();
+        for (int i = 0; i < 32; i++) {
+            made.append(PASSWORD_CHARS.charAt(random.nextInt(PASSWORD_CHARS.length())));
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, made + "\n");
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return made.toString();
+    }
+
+    /**
+     * Gives the superuser its password (a data directory made before it had one still trusts it;
+     * pg_hba.conf is then rewritten to ask for it, see PgHba). Idempotent.
+     */
+    private void setSuperuserPassword() throws SQLException {
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), user(), password); Statement s = c.createStatement()) {
+            s.execute("alter role " + user() + " password '" + password + "'");
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
@@ -90,6 +139,10 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     String user() {
         return "postgres";
+    }
+
+    String password() {
+        return password;
     }
 
     @Override

@@ -235,8 +235,9 @@ public final class Node implements AutoCloseable {
             return Database.connect(config.databaseUrl().orElseThrow(), config.databaseUser().orElse("postgres"),
                     config.databasePassword().orElse(""), controlPlane ? config.databasePoolSize() : 2, controlPlane);
         }
-        Database.ensureDatabase(embedded.get().jdbcUrl("postgres"), embedded.get().user(), "", "tenantry");
-        return Database.connect(embedded.get().jdbcUrl("tenantry"), embedded.get().user(), "", config.databasePoolSize());
+        EmbeddedDatabase db = embedded.get();
+        Database.ensureDatabase(db.jdbcUrl("postgres"), db.user(), db.password(), "tenantry");
+        return Database.connect(db.jdbcUrl("tenantry"), db.user(), db.password(), config.databasePoolSize());
     }
 
     private static ApiServer startApi(Config config, Deque<AutoCloseable> resources, Vertx vertx, Catalog catalog,

@@ -53,8 +53,8 @@ final class Wiring {
     private static PostgresServers postgresServers(Config config, Optional<EmbeddedDatabase> embedded) {
         if (embedded.isPresent()) {
             EmbeddedDatabase db = embedded.get();
-            requirePasswords(db.jdbcUrl("postgres"), db.user(), "");
-            PostgresServer main = new PostgresServer("main", db.jdbcUrl("postgres"), db.user(), "", "127.0.0.1", db.port());
+            requirePasswords(db.jdbcUrl("postgres"), db.user(), db.password());
+            PostgresServer main = new PostgresServer("main", db.jdbcUrl("postgres"), db.user(), db.password(), "127.0.0.1", db.port());
             PostgresServer silo = config.siloDatabaseUrl().map(url -> server("silo", url, config)).orElse(main);
             return servers(main, silo, "tenantry", config);
         }
@@ -93,7 +93,7 @@ final class Wiring {
 
     private static void requirePasswords(String url, String user, String password) {
         try (Connection c = DriverManager.getConnection(url, user, password)) {
-            PgHba.requirePasswords(c);
+            PgHba.requirePasswords(c, true);
         } catch (SQLException e) {
             throw new PlatformException.DatabaseUnavailable("cannot secure the embedded PostgreSQL: " + e.getMessage(), e);
         }

@@ -31,13 +31,21 @@ public final class PgHba {
      * @param superuser a connection to the server as a superuser (its role is the trusted one)
      */
     public static void requirePasswords(Connection superuser) {
+        requirePasswords(superuser, false);
+    }
+
+    /**
+     * The same; with {@code superuserToo}, the superuser must give its password as well (it must
+     * have one: set it before), so that no role at all gets in on the address alone.
+     */
+    public static void requirePasswords(Connection superuser, boolean superuserToo) {
         try {
             String user = one(superuser, "select current_user");
             if (!"t".equals(one(superuser, "select rolsuper from pg_roles where rolname = current_user"))) {
                 throw new ProvisionException("pg_hba.conf can only be rewritten over a superuser connection (" + user + " is not one)");
             }
             Path file = Path.of(one(superuser, "show hba_file"));
-            write(file, rules(user));
+            write(file, superuserToo ? passwordsOnly() : rules(user));
             one(superuser, "select pg_reload_conf()");
             awaitPasswordsRequired(superuser.getMetaData().getURL());
         } catch (SQLException e) {
@@ -58,6 +66,16 @@ public final class PgHba {
                 host    all       all   127.0.0.1/32  scram-sha-256
                 host    all       all   ::1/128       scram-sha-256
                 """.formatted(su);
+    }
+
+    static String passwordsOnly() {
+        return """
+                # Written by Tenantry: every role, the superuser included, must give its password,
+                # from this machine only; nothing else may connect.
+                # TYPE  DATABASE  USER  ADDRESS       METHOD
+                host    all       all   127.0.0.1/32  scram-sha-256
+                host    all       all   ::1/128       scram-sha-256
+                """;
     }
 
     private static void write(Path file, String content) throws IOException {

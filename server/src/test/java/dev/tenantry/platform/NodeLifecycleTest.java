@@ -88,6 +88,19 @@ class NodeLifecycleTest {
                     .contains("another Tenantry node is already running on data directory");
             assertThat(http.get("/v1/tenants/durable").status()).isEqualTo(200);
 
+            // The embedded PostgreSQL's superuser needs its password, kept beside the data directory for this user only.
+            Path passwordFile = dataDir.resolve("postgres-superuser-password");
+            assertThat(Files.getPosixFilePermissions(passwordFile)).containsExactlyInAnyOrder(
+                    java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+            String pgUrl = "jdbc:postgresql://127.0.0.1:" + Files.readAllLines(dataDir.resolve("postgres/postmaster.pid")).get(3).strip()
+                    + "/tenantry";
+            java.sql.SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                    () -> java.sql.DriverManager.getConnection(pgUrl, "postgres", "").close());
+            assertThat(refused.getSQLState()).as(refused.getMessage()).isIn("28P01", "08004");
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(pgUrl, "postgres", Files.readString(passwordFile).strip())) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+
             first.process().destroy(); // SIGTERM
             first.awaitExit();
             assertThat(first.output()).as("exit " + first.process().exitValue()).contains("Stopping Tenantry...");
