@@ -155,6 +155,9 @@ wait_ready "$url" "$api_pid" "$work/api.log" "the API node"
 require_java "$api_pid" "the API node"
 postgres_pid="$(head -n 1 "$work/api/postgres/postmaster.pid" | tr -d ' ')"
 postgres_port="$(sed -n 4p "$work/api/postgres/postmaster.pid" | tr -d ' ')"
+# The embedded PostgreSQL's superuser password: for the gateway nodes and the harness's writes.
+PGPASSWORD="$(cat "$work/api/postgres-superuser-password")"
+export PGPASSWORD
 echo "context.sh: API node ready at $url (pid $api_pid; PostgreSQL pid $postgres_pid, port $postgres_port)" >&2
 
 # Gateway-only nodes: the same catalog and master key, their own data directories and ports.
@@ -163,7 +166,7 @@ cat >"$work/gateway-node.sh" <<EOF
 # gateway-node.sh DATA_DIR API_PORT GATEWAY_PORT: a gateway-only node on the benchmark's catalog.
 set -eu
 [ -f "\$1/master.key" ] || { mkdir -p "\$1"; install -m 0600 "$work/api/master.key" "\$1/master.key"; }
-exec "$root/tenantry" serve --roles gateway --database-url "jdbc:postgresql://127.0.0.1:$postgres_port/tenantry" \\
+TENANTRY_DATABASE_PASSWORD="\$PGPASSWORD" exec "$root/tenantry" serve --roles gateway --database-url "jdbc:postgresql://127.0.0.1:$postgres_port/tenantry" \\
   --database-user postgres --data-dir "\$1" --api-port "\$2" --gateway-port "\$3" --bind 127.0.0.1
 EOF
 chmod +x "$work/gateway-node.sh"

@@ -120,6 +120,9 @@ if [ ! -f "$work/data/redis/admin.password" ]; then
   tail -n 20 "$work/server.log" >&2
   exit 1
 fi
+# The embedded PostgreSQL's superuser password, for the harness's direct checks.
+PGPASSWORD="$(cat "$work/data/postgres-superuser-password")"
+export PGPASSWORD
 echo "provision.sh: server ready at $url (pid $server_pid, PostgreSQL pid ${postgres_pid:-?}, redis-server pid ${redis_pid:-?})" >&2
 
 echo "Machine: $(nproc) cores, $(uname -sr), $("$java" -version 2>&1 | head -n 1); load average $(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo '?') before"

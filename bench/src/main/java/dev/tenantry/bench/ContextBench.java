@@ -502,7 +502,7 @@ public final class ContextBench {
                 gateways and an SDK client, gateway heap, a new gateway node's start. Normally run by bench/context.sh.
                   --client-config FILE     JSON {"server","token"} of the API node (loopback only)
                   --api-pid PID            the API node's JVM (CPU figures)
-                  --postgres-port N        the catalog's PostgreSQL (superuser postgres, no password, database tenantry)
+                  --postgres-port N        the catalog's PostgreSQL (superuser postgres, password in $PGPASSWORD, database tenantry)
                   --postgres-pid PID       its postmaster (CPU figures)
                   --gateways M:G:PID,...   the running gateway nodes: management port, gateway port, JVM pid
                   --gateway-command FILE   starts a gateway node: FILE DATA_DIR API_PORT GATEWAY_PORT (execs the JVM)

@@ -93,7 +93,7 @@ final class ContextLoad {
     private static Connection connect(int port) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
-        props.setProperty("password", "");
+        props.setProperty("password", System.getenv().getOrDefault("PGPASSWORD", "")); // the scripts export it
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "300");
         props.setProperty("reWriteBatchedInserts", "true");

@@ -1217,7 +1217,7 @@ public final class ProvisionBench {
     private static Connection connect(int port, String database) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
-        props.setProperty("password", "");
+        props.setProperty("password", System.getenv().getOrDefault("PGPASSWORD", "")); // the scripts export it
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "300");
         props.setProperty("ApplicationName", "tenantry-bench");

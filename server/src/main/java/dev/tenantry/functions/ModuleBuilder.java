@@ -126,7 +126,7 @@ public final class ModuleBuilder {
             int exit = build.process().exitValue();
             if (exit != 0) {
                 boolean outOfMemory = build.outOfMemory();
-                build.close(); // a process the build left behind holds its output open
+                build.cgroup().kill(); // a process the build left behind would hold its output open
                 String printed = output.get(10, TimeUnit.SECONDS);
                 throw new IOException(outOfMemory
                         ? "npm install " + name + "@" + version + " ran out of memory (builds may use "

@@ -82,6 +82,9 @@ public sealed interface Cgroups {
         /** Memory in use now, in bytes, when known. */
         Optional<Long> memoryBytes();
 
+        /** Kills whatever still runs inside; the cgroup stays. */
+        void kill();
+
         /** Kills whatever still runs inside and removes the cgroup. */
         @Override
         void close();
@@ -112,8 +115,12 @@ public sealed interface Cgroups {
                     return Sysfs.number(dir.resolve("memory.current"));
                 }
 
-                public void close() {
+                public void kill() {
                     Sysfs.tryWrite(dir.resolve("cgroup.kill"), "1");
+                }
+
+                public void close() {
+                    kill();
                     Sysfs.rmdir(List.of(dir));
                 }
             };
@@ -160,8 +167,12 @@ public sealed interface Cgroups {
                     return Sysfs.number(memory.resolve("memory.usage_in_bytes"));
                 }
 
-                public void close() {
+                public void kill() {
                     Sysfs.killAll(memory.resolve("cgroup.procs"));
+                }
+
+                public void close() {
+                    kill();
                     Sysfs.rmdir(dirs);
                 }
             };
@@ -192,6 +203,9 @@ public sealed interface Cgroups {
 
                 public Optional<Long> memoryBytes() {
                     return Optional.empty();
+                }
+
+                public void kill() {
                 }
 
                 public void close() {

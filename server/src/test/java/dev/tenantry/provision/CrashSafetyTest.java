@@ -174,7 +174,7 @@ class CrashSafetyTest {
     /** PostgreSQL's t_* roles, databases and pool schemas and Redis's t_* ACL users are exactly what the bindings name. */
     private static void assertServersHoldExactlyTheBindings(UpProcess node, Http http, List<JsonNode> tenants) {
         int pgPort = node.postgresPort();
-        Jdbi catalog = Jdbi.create("jdbc:postgresql://127.0.0.1:" + pgPort + "/tenantry", "postgres", "");
+        Jdbi catalog = Jdbi.create("jdbc:postgresql://127.0.0.1:" + pgPort + "/tenantry", "postgres", node.postgresPassword());
         List<Map<String, Object>> bindings = catalog.withHandle(h -> h.createQuery("""
                 select b.kind, b.tier, b.name, b.state from resource_bindings b join tenants t on t.id = b.tenant_id
                 where t.status <> 'deleted'""")
@@ -193,7 +193,7 @@ class CrashSafetyTest {
         }
         assertThat(listed).filteredOn(n -> n.startsWith("database:")).hasSize(TENANTS / 5);
 
-        Set<String> held = new TreeSet<>(ServerContents.postgres(pgPort));
+        Set<String> held = new TreeSet<>(ServerContents.postgres(pgPort, node.postgresPassword().toCharArray()));
         try (Jedis admin = new Jedis(new HostAndPort("127.0.0.1", redisPort(http, tenants.get(0))),
                 DefaultJedisClientConfig.builder().user("default").password(node.redisAdminPassword()).build())) {
             held.addAll(ServerContents.redisUsers(admin));

@@ -21,22 +21,22 @@ import redis.clients.jedis.resps.ScanResult;
 final class ServerContents {
     private ServerContents() {}
 
-    /** Every tenant role, database and pool schema on the PostgreSQL at 127.0.0.1:{@code port} (user postgres, trusted). */
-    static Set<String> postgres(int port) {
-        return postgres(port, "starts_with(%s, ?)", "t_");
+    /** Every tenant role, database and pool schema on the PostgreSQL at 127.0.0.1:{@code port} (user postgres with this password). */
+    static Set<String> postgres(int port, char[] password) {
+        return postgres(port, new String(password), "starts_with(%s, ?)", "t_");
     }
 
-    /** The role, database and pool schema named exactly {@code name} (a tenant's resource name), where they exist. */
+    /** The role, database and pool schema named exactly {@code name} (a tenant's resource name), where they exist (user postgres, trusted). */
     static Set<String> postgres(int port, String name) {
-        return postgres(port, "%s = ?", name);
+        return postgres(port, "", "%s = ?", name);
     }
 
-    private static Set<String> postgres(int port, String condition, String value) {
+    private static Set<String> postgres(int port, String password, String condition, String value) {
         Set<String> found = new TreeSet<>();
         String base = "jdbc:postgresql://127.0.0.1:" + port + "/";
-        found.addAll(names(base + "postgres", "role:", "select rolname from pg_roles where " + condition.formatted("rolname"), value));
-        found.addAll(names(base + "postgres", "database:", "select datname from pg_database where " + condition.formatted("datname"), value));
-        found.addAll(names(base + PostgresServers.DEFAULT_POOL_DATABASE, "schema:",
+        found.addAll(names(base + "postgres", password, "role:", "select rolname from pg_roles where " + condition.formatted("rolname"), value));
+        found.addAll(names(base + "postgres", password, "database:", "select datname from pg_database where " + condition.formatted("datname"), value));
+        found.addAll(names(base + PostgresServers.DEFAULT_POOL_DATABASE, password, "schema:",
                 "select nspname from pg_namespace where " + condition.formatted("nspname"), value));
         return found;
     }
@@ -69,8 +69,8 @@ final class ServerContents {
         throw new AssertionError("SCAN " + pattern + " did not finish in 10000 rounds");
     }
 
-    private static List<String> names(String url, String kind, String sql, String prefix) {
-        try (Connection c = DriverManager.getConnection(url, "postgres", ""); PreparedStatement s = c.prepareStatement(sql)) {
+    private static List<String> names(String url, String password, String kind, String sql, String prefix) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", password); PreparedStatement s = c.prepareStatement(sql)) {
             s.setString(1, prefix);
             List<String> out = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {

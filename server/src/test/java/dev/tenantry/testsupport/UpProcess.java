@@ -131,7 +131,16 @@ public final class UpProcess implements AutoCloseable {
         }
     }
 
-    /** The port of the node's embedded PostgreSQL (line 4 of its postmaster.pid); it trusts user postgres from 127.0.0.1. */
+    /** The password of the embedded PostgreSQL's superuser, postgres. */
+    public String postgresPassword() {
+        try {
+            return Files.readString(dataDir.resolve("postgres-superuser-password")).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The port of the node's embedded PostgreSQL (line 4 of its postmaster.pid), on 127.0.0.1. */
     public int postgresPort() {
         List<String> lines = pidFile(dataDir.resolve("postgres/postmaster.pid"));
         if (lines.size() < 4) {
