@@ -6,6 +6,7 @@ import dev.tenantry.catalog.Tenant;
 import dev.tenantry.functions.Deployer;
 import dev.tenantry.functions.FunctionLogs;
 import dev.tenantry.functions.Module;
+import dev.tenantry.functions.ModuleCollector;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Base64;
@@ -26,6 +27,7 @@ final class FunctionRoutes {
     static final long MAX_DEPLOY_BYTES = 32L << 20;
     private static final Set<String> DEPLOY_FIELDS = Set.of("code", "bundle", "entry", "packageJson", "dependencies", "env",
             "secrets", "timeoutMs", "memoryMb");
+    private static final java.time.Duration MAX_UNUSED_FOR = java.time.Duration.ofDays(3653);
     private final Catalog catalog;
     private final Deployer deployer;
     private final FunctionLogs logs;
@@ -55,6 +57,7 @@ final class FunctionRoutes {
         r.handle(HttpMethod.GET, one + "/logs", this::logs);
         r.handle(HttpMethod.POST, one + "/invoke", this::invoke);
         r.handle(HttpMethod.GET, "/v1/modules", this::modules);
+        r.handle(HttpMethod.POST, "/v1/modules/collect", this::collectModules);
     }
 
     private Reply deploy(Call c) {
@@ -149,6 +152,23 @@ final class FunctionRoutes {
         Optional<String> name = c.query("name");
         return Reply.ok(Map.of("items", deployer.parts().modules().list().stream()
                 .filter(m -> name.map(n -> n.equals(m.name())).orElse(true)).map(FunctionRoutes::module).toList()));
+    }
+
+    /** Removes the modules no live function version names and no deploy named for {@code unusedForSeconds} (default a day). */
+    private Reply collectModules(Call c) {
+        c.requireWrite();
+        long unusedFor = ModuleCollector.DEFAULT_UNUSED_FOR.toSeconds();
+        if (c.rawBody().length > 0) { // the body is optional
+            Body body = c.body().allow(Set.of("unusedForSeconds"));
+            unusedFor = body.longValue("unusedForSeconds").orElse(unusedFor);
+            if (unusedFor < 0 || unusedFor > MAX_UNUSED_FOR.toSeconds()) {
+                body.reject("unusedForSeconds", "must be 0 to " + MAX_UNUSED_FOR.toSeconds() + " (ten years)");
+            }
+            body.finish();
+        }
+        ModuleCollector.Collected done = new ModuleCollector(deployer.parts().modules(), deployer.parts().store(),
+                java.time.Duration.ofSeconds(unusedFor), java.time.Clock.systemUTC()).collect();
+        return Reply.ok(Map.of("modules", done.modules(), "blobs", done.blobs(), "unpacked", done.unpacked()));
     }
 
     private static int versionNumber(String text, String field) {

@@ -40,6 +40,9 @@ public final class ModuleStates {
                 if (queued > 0) {
                     enqueue(h, m.getKey() + "@" + m.getValue());
                 }
+                // Named by a deploy now: the collector spares it for a while (see ModuleCollector).
+                h.createUpdate("update modules set last_used_at = :now where name = :n and version = :v")
+                        .bind("n", m.getKey()).bind("v", m.getValue()).bind("now", now()).execute();
                 out.add(find(h, m.getKey(), m.getValue()).orElseThrow());
             }
             return out;
@@ -81,6 +84,39 @@ public final class ModuleStates {
     void failed(String name, String version, String error) {
         jdbi.useHandle(h -> h.createUpdate("update modules set state = 'failed', error = :e where name = :n and version = :v")
                 .bind("e", error).bind("n", name).bind("v", version).execute());
+    }
+
+    /** A module the collector removed from the catalog: its blob may go when no other module has the same content. */
+    record Removed(String name, String version, Optional<String> sha256, boolean blobShared) {}
+
+    /**
+     * Removes from the catalog every built (or failed) module that no version of a function of a
+     * live tenant names and that no deploy has named since {@code cutoff}. A deploy that names one
+     * at the same moment either touches it first (and it stays) or finds it gone and queues its
+     * build again: both write the same row, so they are serialised.
+     */
+    List<Removed> collect(java.time.Instant cutoff) {
+        return jdbi.inTransaction(h -> {
+            List<Removed> removed = h.createQuery("""
+                    delete from modules m
+                    where m.state in ('available', 'failed') and m.last_used_at < :cutoff
+                      and not exists (select 1 from function_versions v join tenants t on t.id = v.tenant_id
+                                      where t.status <> 'deleted' and v.modules ->> m.name = m.version)
+                    returning m.name, m.version, m.sha256""")
+                    .bind("cutoff", Timestamp.from(cutoff))
+                    .map((rs, c) -> new Removed(rs.getString("name"), rs.getString("version"),
+                            Optional.ofNullable(rs.getString("sha256")), false)).list();
+            return removed.stream().map(r -> r.sha256().isEmpty() ? r : new Removed(r.name(), r.version(), r.sha256(),
+                    h.createQuery("select count(*) from modules where sha256 = :s").bind("s", r.sha256().get())
+                            .mapTo(Long.class).one() > 0)).toList();
+        });
+    }
+
+    /** The directories ({@code name@version}) of every module the catalog lists as available. */
+    java.util.Set<String> availableDirectories() {
+        return jdbi.withHandle(h -> h.createQuery("select name, version from modules where state = 'available'")
+                .map((rs, c) -> ModuleStore.directory(rs.getString("name"), rs.getString("version")))
+                .collect(java.util.stream.Collectors.toSet()));
     }
 
     private Timestamp now() {

@@ -86,6 +86,32 @@ public final class ModuleStore {
         }
     }
 
+    /** Removes a module's blob from the blob store (shared by every node). */
+    void deleteBlob(String sha256) throws IOException {
+        Files.deleteIfExists(blobs.resolve(sha256 + ".tgz"));
+    }
+
+    /**
+     * Removes this node's unpacked modules whose directory is not in {@code keep}; returns their
+     * names. Temporary directories of unpacks in progress are left alone.
+     */
+    List<String> sweepLocal(java.util.Set<String> keep) throws IOException {
+        if (!Files.isDirectory(modules)) {
+            return List.of();
+        }
+        List<String> gone = new java.util.ArrayList<>();
+        try (var dirs = Files.list(modules)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                String name = d.getFileName().toString();
+                if (!name.startsWith(".tmp-") && Files.isDirectory(d) && !keep.contains(name)) {
+                    delete(d);
+                    gone.add(name);
+                }
+            }
+        }
+        return gone;
+    }
+
     /** Bytes used by the blob store and by the unpacked modules, for the benchmarks and operators. */
     public long[] diskUsage() {
         return new long[] {size(blobs), size(modules)};

@@ -9,6 +9,7 @@ import dev.tenantry.functions.FunctionParts;
 import dev.tenantry.functions.Invoker;
 import dev.tenantry.functions.InvokerSettings;
 import dev.tenantry.functions.ModuleBuilder;
+import dev.tenantry.functions.ModuleCollector;
 import dev.tenantry.functions.ModuleStates;
 import dev.tenantry.functions.ModuleStore;
 import dev.tenantry.functions.NpmRegistry;
@@ -100,13 +101,15 @@ final class FunctionWiring {
         return new FunctionWiring(config, parts, sandbox, unavailable, runtime);
     }
 
-    /** The module builder's task, for the scheduler. */
+    /** The module builder's task and the recurring collection of unused modules, for the scheduler. */
     List<Task<?>> tasks() {
         FunctionConfig f = config.functions();
         Path npm = runtime.node().resolveSibling("npm");
         ModuleBuilder builder = new ModuleBuilder(sandbox, unavailable, parts.store(), parts.modules(), parts.functions(),
                 new ModuleBuilder.Settings(f.npmRegistry(), Files.isExecutable(npm) ? npm : which("npm"), f.installScripts(), 600, BUILD_LIMITS));
-        return List.of(builder.task());
+        ModuleCollector collector = new ModuleCollector(parts.modules(), parts.store(), ModuleCollector.DEFAULT_UNUSED_FOR,
+                Clock.systemUTC());
+        return List.of(builder.task(), collector.task(ModuleCollector.EVERY));
     }
 
     Deployer deployer(Catalog catalog) {
@@ -126,6 +129,10 @@ final class FunctionWiring {
                 Duration.ofSeconds(f.idleTimeoutSeconds()), 4, 100, 64));
         resources.push(invoker);
         logs.attribute(invoker);
+        // Each worker node drops its unpacked copies of modules the scheduler's collection removed.
+        ModuleCollector collector = new ModuleCollector(parts.modules(), parts.store(), ModuleCollector.DEFAULT_UNUSED_FOR, clock);
+        long sweeps = vertx.setPeriodic(ModuleCollector.EVERY.toMillis(), id -> Thread.ofVirtual().name("module-sweep").start(collector::sweep));
+        resources.push(() -> vertx.cancelTimer(sweeps));
         return Optional.of(invoker);
     }
 

@@ -59,9 +59,16 @@ public final class Provisioning implements Operations, AutoCloseable {
             CustomTask<Void> task = Tasks.custom(OperationStore.TASK, Void.class)
                     .onFailure((complete, ops) -> ops.reschedule(complete, Instant.now().plusSeconds(1)))
                     .execute((instance, context) -> runner.run(UUID.fromString(instance.getId())));
+            // Recurring tasks (e.g. the collection of unused modules) are scheduled at start; the rest run when queued.
+            List<com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>> recurring = parts.moreTasks().stream()
+                    .filter(t -> t instanceof com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>)
+                    .<com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>>map(
+                            t -> (com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>) t).toList();
             List<com.github.kagkarlsson.scheduler.task.Task<?>> tasks = new ArrayList<>(parts.moreTasks());
+            tasks.removeAll(recurring);
             tasks.add(task);
             Scheduler s = Scheduler.create(parts.dataSource(), tasks)
+                    .startTasks(recurring)
                     .threads(settings.threads())
                     .pollingInterval(Duration.ofMillis(250))
                     .heartbeatInterval(Duration.ofSeconds(1))

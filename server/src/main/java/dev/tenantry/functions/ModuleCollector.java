@@ -1,0 +1,82 @@
+package dev.tenantry.functions;
+
+import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import com.github.kagkarlsson.scheduler.task.schedule.FixedDelay;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Removes modules nothing uses any more: a module that no version of a function of a live tenant
+ * names, and that no deploy has named for {@code unusedFor}, leaves the catalog, its blob leaves
+ * the blob store (unless another module has the same content), and its unpacked copy leaves each
+ * node's module store. Old versions of live functions keep their modules, so a rollback always
+ * finds them. The catalog and blob part runs as a recurring job on one scheduler node; every
+ * worker node sweeps its own module store.
+ */
+public final class ModuleCollector {
+    private static final Logger LOG = LoggerFactory.getLogger(ModuleCollector.class);
+    /** The recurring db-scheduler task's name. */
+    public static final String TASK = "collect-modules";
+    /** How long a module that no function names stays, unless asked otherwise. */
+    public static final Duration DEFAULT_UNUSED_FOR = Duration.ofDays(1);
+    /** How often the scheduler and each worker node collect. */
+    public static final Duration EVERY = Duration.ofHours(1);
+    private final ModuleStates states;
+    private final ModuleStore store;
+    private final Duration unusedFor;
+    private final Clock clock;
+
+    /** What one collection removed: modules ({@code name@version}), blobs, and this node's unpacked copies. */
+    public record Collected(List<String> modules, int blobs, List<String> unpacked) {}
+
+    public ModuleCollector(ModuleStates states, ModuleStore store, Duration unusedFor, Clock clock) {
+        this.states = states;
+        this.store = store;
+        this.unusedFor = unusedFor;
+        this.clock = clock;
+    }
+
+    /** The recurring job for the scheduler role: a collection every {@code every}. */
+    public RecurringTask<Void> task(Duration every) {
+        return Tasks.recurring(TASK, FixedDelay.of(every)).execute((instance, context) -> collect());
+    }
+
+    /** Removes the unused modules from the catalog, the blob store and this node. */
+    public Collected collect() {
+        List<String> modules = new ArrayList<>();
+        int blobs = 0;
+        for (ModuleStates.Removed r : states.collect(clock.instant().minus(unusedFor))) {
+            modules.add(r.name() + "@" + r.version());
+            if (r.sha256().isPresent() && !r.blobShared()) {
+                try {
+                    store.deleteBlob(r.sha256().get());
+                    blobs++;
+                } catch (IOException e) {
+                    LOG.warn("module {}@{}: cannot remove its blob: {}", r.name(), r.version(), e.toString());
+                }
+            }
+        }
+        List<String> unpacked = sweep();
+        if (!modules.isEmpty() || !unpacked.isEmpty()) {
+            LOG.atInfo().addKeyValue("modules", modules).addKeyValue("blobs", blobs).addKeyValue("unpacked", unpacked)
+                    .log("unused modules removed");
+        }
+        return new Collected(modules, blobs, unpacked);
+    }
+
+    /** Removes this node's unpacked copies of modules the catalog no longer lists as available. */
+    public List<String> sweep() {
+        try {
+            return store.sweepLocal(states.availableDirectories());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot sweep the module store: {}", e.toString());
+            return List.of();
+        }
+    }
+}
