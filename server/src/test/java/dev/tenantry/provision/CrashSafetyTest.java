@@ -203,8 +203,9 @@ class CrashSafetyTest {
         int activations = catalog.withHandle(h -> h.createQuery("select count(*) from audit_log where action = 'tenant.activate'")
                 .mapTo(Integer.class).one());
         assertThat(activations).as("one activation per tenant in the audit log").isEqualTo(TENANTS);
-        int queued = catalog.withHandle(h -> h.createQuery("select count(*) from scheduled_tasks").mapTo(Integer.class).one());
-        assertThat(queued).as("nothing left in the queue").isZero();
+        int queued = catalog.withHandle(h -> h.createQuery("select count(*) from scheduled_tasks where task_name <> :recurring")
+                .bind("recurring", dev.tenantry.functions.ModuleCollector.TASK).mapTo(Integer.class).one());
+        assertThat(queued).as("nothing left in the queue but the recurring collection of modules").isZero();
     }
 
     /** The local redis-server's port changes on every start; the credentials name the current one. */
