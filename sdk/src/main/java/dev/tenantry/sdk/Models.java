@@ -106,13 +106,14 @@ public final class Models {
      * One immutable version: {@code pending} until its modules are built, then {@code ready} (or
      * {@code failed} with the reason). {@code modules} names each npm module's exact version;
      * {@code moduleStates} (in deploy answers and single-version reads) their builds; secrets are names only.
+     * {@code url} (in deploy answers from a node with a gateway): where that gateway serves the function.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record FunctionVersion(String name, int version, String state, Optional<String> error, String entry,
                                   String codeSha256, int codeBytes, Map<String, String> dependencies,
                                   Map<String, String> modules, Optional<List<ModuleState>> moduleStates,
                                   Map<String, String> env, List<String> secrets, int timeoutMs, int memoryMb,
-                                  Instant createdAt, String createdBy) {}
+                                  Instant createdAt, String createdBy, Optional<String> url) {}
 
     /** A module in the shared store: {@code queued}, {@code building}, {@code available} or {@code failed}. */
     @JsonIgnoreProperties(ignoreUnknown = true)

@@ -34,6 +34,11 @@ final class FunctionInvocations {
         this.baseDomain = baseDomain;
     }
 
+    /** Where this node's gateway serves {@code name} of {@code tenant}; empty on a node without a gateway. */
+    Optional<String> url(Tenant tenant, String name) {
+        return gatewayPort.get().map(port -> "http://" + tenant.slug() + "." + baseDomain + ":" + port + "/fn/" + name);
+    }
+
     Map<String, Object> invoke(Tenant tenant, String name, byte[] body, Optional<String> contentType, String path) {
         int port = gatewayPort.get().orElseThrow(() -> new ApiException.Unavailable(
                 "this node runs no gateway, so it cannot invoke functions; call <tenant host>/fn/" + name + " on a gateway"));

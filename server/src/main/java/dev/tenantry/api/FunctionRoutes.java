@@ -78,6 +78,7 @@ final class FunctionRoutes {
         boolean exists = catalog.functions().list(c.path("tenant")).stream().anyMatch(f -> f.name().equals(c.path("name")));
         Deployer.Deployment d = deployer.deploy(c.path("tenant"), request, c.actor());
         Map<String, Object> view = version(d.version(), Optional.of(d.modules()));
+        invocations.url(catalog.tenants().get(c.path("tenant")), c.path("name")).ifPresent(url -> view.put("url", url));
         return exists ? Reply.ok(view) : Reply.created("/v1/tenants/" + c.path("tenant") + "/functions/" + c.path("name"), view);
     }
 

@@ -97,6 +97,7 @@ final class FunctionCommands {
             Optional.ofNullable(timeoutMs).ifPresent(t -> body.put("timeoutMs", t));
             Optional.ofNullable(memoryMb).ifPresent(m -> body.put("memoryMb", m));
             Models.FunctionVersion v = client.deployFunction(tenant, name, body);
+            Optional<String> url = v.url(); // only the deploy answer has it
             if (!noWait && v.state().equals("pending")) {
                 v = follow(client, v, options.spec.commandLine().getErr());
             }
@@ -105,7 +106,7 @@ final class FunctionCommands {
                 out().println("function " + name + " version " + shown.version() + ": " + shown.state()
                         + shown.error().map(e -> " (" + e + ")").orElse(""));
                 if (shown.state().equals("ready")) {
-                    out().println("serving at http://" + tenant + ".<base-domain>:<gateway-port>/fn/" + name
+                    out().println("serving at " + url.orElse("http://" + tenant + ".<base-domain>:<gateway-port>/fn/" + name)
                             + "  (try: tenantry fn invoke " + tenant + " " + name + ")");
                 }
             });

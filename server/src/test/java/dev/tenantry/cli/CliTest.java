@@ -342,7 +342,8 @@ class CliTest {
         java.nio.file.Files.writeString(dir.resolve("app/node_modules/junk/index.js"), "left out");
         Run first = cli("fn", "deploy", "fnco", "hook", dir.resolve("app").toString(), "--env", "MODE=test", "--secret", "KEY=abc");
         assertThat(first.exit()).as(first.err()).isZero();
-        assertThat(first.out()).contains("function hook version 1: ready");
+        assertThat(first.out()).contains("function hook version 1: ready")
+                .contains("serving at http://fnco.localhost:" + node.gatewayUrl().getPort() + "/fn/hook");
         java.nio.file.Path v2 = dir.resolve("v2.js");
         java.nio.file.Files.writeString(v2, "exports.handler = async () => ({ statusCode: 200, body: 'v2' });");
         assertThat(cli("fn", "deploy", "fnco", "hook", v2.toString()).out()).contains("version 2: ready");
