@@ -58,7 +58,7 @@ public record Config(
             "provision-max-attempts", "database-servers", "trusted-proxies", "tenant-header", "gateway-event-loops",
             "gateway-spin-micros", "gateway-idle-timeout-seconds", "runtime-dir", "blob-dir", "node-binary", "bwrap-binary", "worker-pool-size",
             "worker-egress-pool-size", "worker-idle-timeout-seconds", "worker-concurrency", "npm-registry",
-            "module-install-scripts", "function-log-lines");
+            "module-install-scripts", "function-log-lines", "egress-deny");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
     private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
@@ -178,7 +178,38 @@ public record Config(
                 (int) number(v, "worker-concurrency", 16, 1, 1_000),
                 java.net.URI.create(registry),
                 Boolean.parseBoolean(scripts),
-                (int) number(v, "function-log-lines", 1_000, 10, 100_000));
+                (int) number(v, "function-log-lines", 1_000, 10, 100_000),
+                egressDeny(v.getOrDefault("egress-deny", DEFAULT_EGRESS_DENY)));
+    }
+
+    /** Private, shared (carrier-grade NAT) and link-local (cloud metadata) IPv4 space. */
+    static final String DEFAULT_EGRESS_DENY = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16";
+
+    /** {@code 10.0.0.0/8,169.254.169.254}: IPv4 blocks egress workers may not reach; {@code none} for none. */
+    private static List<String> egressDeny(String text) {
+        if (text.strip().equals("none")) {
+            return List.of();
+        }
+        List<String> out = new java.util.ArrayList<>();
+        for (String entry : text.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String e = entry.strip();
+            dev.tenantry.gateway.Cidr block;
+            try {
+                block = dev.tenantry.gateway.Cidr.parse(e);
+            } catch (IllegalArgumentException bad) {
+                block = null;
+            }
+            if (block == null || block.network().length != 4) {
+                throw new ConfigException("egress-deny must be IPv4 addresses or CIDR blocks separated by commas"
+                        + " (such as 10.0.0.0/8,169.254.169.254), or none; '" + e + "' is not one"
+                        + " (egress workers have no IPv6 route at all)");
+            }
+            out.add(e.contains("/") ? e : e + "/32");
+        }
+        return List.copyOf(out);
     }
 
     private static Optional<String> optional(Map<String, String> v, String name) {

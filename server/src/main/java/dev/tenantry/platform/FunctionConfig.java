@@ -2,6 +2,7 @@ package dev.tenantry.platform;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -10,7 +11,8 @@ import java.util.Optional;
  * every directory above it is open to other users, else a directory under {@code /var/tmp}), the
  * blob store ({@code blob-dir}), the programs, the pool sizes, how long an unused worker stays
  * warm, how many requests one worker takes at once, the npm registry modules come from, whether
- * their install scripts run, and how many log lines each function keeps.
+ * their install scripts run, how many log lines each function keeps, and the IPv4 blocks that
+ * egress workers may not reach.
  */
 public record FunctionConfig(
         Optional<Path> runtimeDir,
@@ -23,4 +25,5 @@ public record FunctionConfig(
         int workerConcurrency,
         URI npmRegistry,
         boolean installScripts,
-        int logLines) {}
+        int logLines,
+        List<String> egressDeny) {}

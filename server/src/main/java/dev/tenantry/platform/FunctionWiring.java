@@ -70,7 +70,7 @@ final class FunctionWiring {
         Path runtimeDir = f.runtimeDir().orElseGet(() -> needed ? defaultRuntimeDir(config.dataDir()) : config.dataDir().resolve("runtime"));
         RuntimeSettings runtime = new RuntimeSettings(f.node().orElseGet(() -> which("node")), f.bwrap().orElseGet(() -> which("bwrap")),
                 runtimeDir, f.poolSize(), f.egressPoolSize(), new Limits(256, 100, 64), 200_000, Duration.ofSeconds(10),
-                Path.of("/sys/fs/cgroup"), Optional.of(which("slirp4netns")).filter(Files::isExecutable));
+                Path.of("/sys/fs/cgroup"), Optional.of(which("slirp4netns")).filter(Files::isExecutable), f.egressDeny());
         Optional<Sandbox> sandbox = Optional.empty();
         String unavailable = "";
         if (needed) {

@@ -80,6 +80,9 @@ final class NodeOptions {
     String moduleInstallScripts;
     @Option(names = "--function-log-lines", description = "log lines kept per function (default 1000)")
     String functionLogLines;
+    @Option(names = "--egress-deny", description = "IPv4 blocks (comma-separated) egress workers may not reach, or none"
+            + " (default private, CGNAT and link-local space)")
+    String egressDeny;
 
     Config resolve(Map<String, String> env, Optional<String> roles) {
         Map<String, String> flags = new HashMap<>();
@@ -117,6 +120,7 @@ final class NodeOptions {
         put(flags, "npm-registry", npmRegistry);
         put(flags, "module-install-scripts", moduleInstallScripts);
         put(flags, "function-log-lines", functionLogLines);
+        put(flags, "egress-deny", egressDeny);
         roles.ifPresent(r -> flags.put("roles", r));
         return Config.resolve(flags, env, Optional.ofNullable(configFile));
     }

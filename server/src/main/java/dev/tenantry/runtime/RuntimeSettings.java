@@ -9,7 +9,8 @@ import java.time.Duration;
  * other users (the sandboxes run as their own users). {@code poolSize} generic workers without
  * network and {@code egressPoolSize} with it are kept started. Sandboxes run as host users
  * {@code uidBase .. uidBase + 65535} when this node runs as root, else as the node's own user.
- * {@code slirp4netns}, when there is one, gives egress workers a network of their own.
+ * {@code slirp4netns}, when there is one, gives egress workers a network of their own, in which
+ * the IPv4 blocks {@code egressDeny} are unreachable.
  */
 public record RuntimeSettings(
         Path node,
@@ -21,7 +22,8 @@ public record RuntimeSettings(
         int uidBase,
         Duration startTimeout,
         Path cgroupRoot,
-        java.util.Optional<Path> slirp4netns) {
+        java.util.Optional<Path> slirp4netns,
+        java.util.List<String> egressDeny) {
 
     public Path moduleDir() {
         return runtimeDir.resolve("modules");

@@ -43,12 +43,16 @@ public final class Sandbox {
     private static final String EGRESS_RESOLV_CONF = "nameserver 10.0.2.3\n";
     private static final Path UNSHARE = Path.of("/usr/bin/unshare");
     /**
-     * Run inside the egress worker's new network namespace: waits (at most ~5 s) for slirp4netns to
-     * bring up its default route, then becomes the sandbox.
+     * Run inside the egress worker's new network namespace, still as root: waits (at most ~5 s) for
+     * slirp4netns to bring up its default route, makes the blocks in TENANTRY_EGRESS_DENY
+     * unreachable (the sandbox cannot change routes: the namespace is not its own user's), then
+     * becomes the sandbox.
      */
     private static final String AWAIT_NETWORK = "i=0; until grep -qs '^tap0' /proc/net/route; do i=$((i+1)); "
             + "if [ $i -gt 2500 ]; then echo 'the worker got no network: slirp4netns did not configure it'; exit 98; fi; "
-            + "sleep 0.002; done; exec \"$@\"";
+            + "sleep 0.002; done; "
+            + "for b in $TENANTRY_EGRESS_DENY; do ip route add unreachable \"$b\" || { echo \"cannot deny $b\"; exit 96; }; done; "
+            + "exec \"$@\"";
     private final RuntimeSettings settings;
     private final Cgroups cgroups;
     private final boolean root;
@@ -124,7 +128,8 @@ public final class Sandbox {
 
     /** How egress workers reach the network, for logs and the health answer. */
     public String egressNetwork() {
-        return ownEgressNetwork ? "own namespace (slirp4netns, host loopback refused)"
+        return ownEgressNetwork ? "own namespace (slirp4netns, host loopback refused"
+                + (settings.egressDeny().isEmpty() ? "" : "; unreachable: " + String.join(",", settings.egressDeny())) + ")"
                 : "the host's (" + (!root ? "not root" : cgroups instanceof Cgroups.None ? "no cgroups"
                         : settings.slirp4netns().isEmpty() ? "slirp4netns not installed" : UNSHARE + " missing") + ")";
     }
@@ -144,7 +149,8 @@ public final class Sandbox {
             }
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             boolean ownNetwork = egress && ownEgressNetwork;
-            Process process = start(command(uid, egress, ownNetwork, dir), cgroup);
+            Process process = start(command(uid, egress, ownNetwork, dir), cgroup,
+                    ownNetwork ? Map.of("TENANTRY_EGRESS_DENY", String.join(" ", settings.egressDeny())) : Map.of());
             if (ownNetwork) {
                 connect(process, cgroup, id);
             }
@@ -194,17 +200,18 @@ public final class Sandbox {
             job.binds().forEach((host, inside) -> c.addAll(List.of("--bind", host.toString(), inside)));
             c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", job.chdir(), "--"));
             c.addAll(job.argv());
-            return new Running(start(c, cgroup), cgroup);
+            return new Running(start(c, cgroup, Map.of()), cgroup);
         } catch (IOException | RuntimeException e) {
             cgroup.close();
             throw e;
         }
     }
 
-    /** Starts {@code command} (which begins with {@link #joiningCgroups()}) in {@code cgroup}, with an empty environment. */
-    private static Process start(List<String> command, Cgroups.Cgroup cgroup) throws IOException {
+    /** Starts {@code command} (which begins with {@link #joiningCgroups()}) in {@code cgroup}, with only {@code env}. */
+    private static Process start(List<String> command, Cgroups.Cgroup cgroup, Map<String, String> env) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().clear();
+        builder.environment().putAll(env);
         builder.environment().put("TENANTRY_CGROUPS", String.join(" ", cgroup.procs().stream().map(Path::toString).toList()));
         return builder.start();
     }
@@ -246,7 +253,7 @@ public final class Sandbox {
                 c.addAll(List.of(settings.slirp4netns().orElseThrow().toString(), "--configure", "--mtu=65520",
                         "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp", "--exit-fd=0",
                         Long.toString(worker.pid()), "tap0"));
-                Process slirp = start(c, cgroup);
+                Process slirp = start(c, cgroup, Map.of());
                 byte[] said = slirp.getInputStream().readNBytes(4096);
                 slirp.getInputStream().transferTo(OutputStream.nullOutputStream());
                 if (worker.isAlive() && slirp.waitFor() != 0) {

@@ -28,10 +28,25 @@ import org.junit.jupiter.api.Test;
 class WorkerLifecycleTest {
     static TestNode node;
     static HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** Hosts of the test's own, when the machine lets it make them: one egress may reach, one it may not. */
+    static TestNetns reachable;
+    static TestNetns denied;
 
     @BeforeAll
     static void start() {
-        node = TestNode.start(Map.of("worker-pool-size", "1", "worker-egress-pool-size", "1", "worker-idle-timeout-seconds", "2"));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("worker-pool-size", "1", "worker-egress-pool-size", "1",
+                "worker-idle-timeout-seconds", "2"));
+        if (TestNetns.possible()) {
+            reachable = TestNetns.start();
+            do {
+                if (denied != null) {
+                    denied.close();
+                }
+                denied = TestNetns.start();
+            } while (denied.block().equals(reachable.block()));
+            settings.put("egress-deny", denied.block() + ",169.254.0.0/16");
+        }
+        node = TestNode.start(settings);
         for (String t : List.of("one", "two", "three", "four")) {
             node.createActive(Map.of("slug", t, "plan", "standard"));
         }
@@ -41,6 +56,11 @@ class WorkerLifecycleTest {
     @AfterAll
     static void stop() {
         node.close();
+        for (TestNetns host : java.util.Arrays.asList(reachable, denied)) {
+            if (host != null) {
+                host.close();
+            }
+        }
     }
 
     static void deploy(String tenant, String name, String code) throws InterruptedException {
@@ -110,10 +130,11 @@ class WorkerLifecycleTest {
     }
 
     @Test
-    void a_plan_with_egress_reaches_other_hosts_but_not_the_nodes_loopback_services() throws Exception {
-        assumeThat(TestNetns.possible()).as("root and iproute2, to make a host of the test's own").isTrue();
+    void a_plan_with_egress_reaches_other_hosts_but_not_the_nodes_loopback_services_nor_denied_blocks() throws Exception {
+        assumeThat(TestNetns.possible()).as("root and iproute2, to make hosts of the test's own").isTrue();
         Sandbox sandbox = node.node().invoker().orElseThrow().pool().sandbox();
-        assertThat(sandbox.egressNetwork()).as("test.sh installs slirp4netns").startsWith("own namespace");
+        assertThat(sandbox.egressNetwork()).as("test.sh installs slirp4netns").startsWith("own namespace")
+                .contains("unreachable: " + denied.block());
         deploy("outward", "fetcher", """
                 export default { async fetch(req) {
                   const target = new URL(req.url).searchParams.get('url');
@@ -124,15 +145,17 @@ class WorkerLifecycleTest {
                     return new Response('unreachable: ' + (e.cause?.code ?? e.name));
                   }
                 } }""");
-        try (TestNetns other = TestNetns.start()) {
-            HttpResponse<String> r = call("outward", "/fn/fetcher?url=" + other.url());
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-            assertThat(r.body()).isEqualTo("upstream said 200: from the netns");
-        }
+        HttpResponse<String> r = call("outward", "/fn/fetcher?url=" + reachable.url());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("upstream said 200: from the netns");
+        // The same kind of host, in a block egress-deny names: refused at once, by the worker's own routes.
+        assertThat(call("outward", "/fn/fetcher?url=" + denied.url()).body()).isEqualTo("unreachable: EHOSTUNREACH");
+        assertThat(call("outward", "/fn/fetcher?url=http://169.254.169.254/latest/meta-data/").body())
+                .isEqualTo("unreachable: EHOSTUNREACH");
         // The node's own API and database listen on 127.0.0.1: the host's, not the worker's.
         for (URI loopback : List.of(node.url(), URI.create("http://" + URI.create(node.jdbcUrl().substring("jdbc:".length())).getAuthority() + "/"))) {
-            HttpResponse<String> r = call("outward", "/fn/fetcher?url=" + loopback);
-            assertThat(r.body()).as(loopback.toString()).startsWith("unreachable: ");
+            HttpResponse<String> l = call("outward", "/fn/fetcher?url=" + loopback);
+            assertThat(l.body()).as(loopback.toString()).startsWith("unreachable: ");
         }
     }
 }

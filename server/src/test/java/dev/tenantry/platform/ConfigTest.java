@@ -45,6 +45,20 @@ class ConfigTest {
     }
 
     @Test
+    void egress_deny_defaults_to_private_cgnat_and_link_local_space_and_takes_blocks_addresses_or_none() {
+        assertThat(Config.resolve(Map.of(), Map.of(), Optional.empty()).functions().egressDeny())
+                .containsExactly("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16");
+        assertThat(Config.resolve(Map.of(), Map.of("TENANTRY_EGRESS_DENY", "10.1.0.0/16, 169.254.169.254"), Optional.empty())
+                .functions().egressDeny()).containsExactly("10.1.0.0/16", "169.254.169.254/32");
+        assertThat(Config.resolve(Map.of("egress-deny", "none"), Map.of(), Optional.empty()).functions().egressDeny()).isEmpty();
+        assertThatThrownBy(() -> Config.resolve(Map.of("egress-deny", "10.0.0.0/8,fd00::/8"), Map.of(), Optional.empty()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("egress-deny must be IPv4 addresses or CIDR blocks")
+                .hasMessageContaining("'fd00::/8' is not one");
+        assertThatThrownBy(() -> Config.resolve(Map.of("egress-deny", "10.0.0.0/33"), Map.of(), Optional.empty()))
+                .hasMessageContaining("'10.0.0.0/33' is not one");
+    }
+
+    @Test
     void invalid_settings_fail_with_the_setting_and_the_accepted_range() throws Exception {
         assertThatThrownBy(() -> Config.resolve(Map.of("api-port", "70000"), Map.of(), Optional.empty()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("api-port must be an integer from 0 to 65535");

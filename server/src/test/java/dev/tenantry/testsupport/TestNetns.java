@@ -66,6 +66,11 @@ public final class TestNetns implements AutoCloseable {
         }
     }
 
+    /** The block the host is in, {@code 10.213.N.0/24}. */
+    public String block() {
+        return address.substring(0, address.lastIndexOf('.')) + ".0/24";
+    }
+
     /** The server's URL, {@code http://10.213.N.2:8099/}. */
     public String url() {
         return "http://" + address + ":" + PORT + "/";

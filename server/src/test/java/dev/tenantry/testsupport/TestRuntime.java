@@ -17,7 +17,7 @@ public final class TestRuntime {
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             return new RuntimeSettings(which("node"), which("bwrap"), dir, poolSize, 0, new Limits(256, 100, 64),
                     150_000, Duration.ofSeconds(10), Path.of("/sys/fs/cgroup"),
-                    java.util.Optional.of(Path.of("/usr/bin/slirp4netns")).filter(Files::isExecutable));
+                    java.util.Optional.of(Path.of("/usr/bin/slirp4netns")).filter(Files::isExecutable), java.util.List.of());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
