@@ -42,6 +42,9 @@ public final class Sandbox {
     /** The egress network's resolver: slirp4netns's DNS forwarder. */
     private static final String EGRESS_RESOLV_CONF = "nameserver 10.0.2.3\n";
     private static final Path UNSHARE = Path.of("/usr/bin/unshare");
+    /** iproute2's ip, which makes the egress-deny routes. */
+    private static final java.util.Optional<Path> IP = java.util.stream.Stream.of("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip")
+            .map(Path::of).filter(Files::isExecutable).findFirst();
     /**
      * Run inside the egress worker's new network namespace, still as root: waits (at most ~5 s) for
      * slirp4netns to bring up its default route, makes the blocks in TENANTRY_EGRESS_DENY
@@ -51,7 +54,7 @@ public final class Sandbox {
     private static final String AWAIT_NETWORK = "i=0; until grep -qs '^tap0' /proc/net/route; do i=$((i+1)); "
             + "if [ $i -gt 2500 ]; then echo 'the worker got no network: slirp4netns did not configure it'; exit 98; fi; "
             + "sleep 0.002; done; "
-            + "for b in $TENANTRY_EGRESS_DENY; do ip route add unreachable \"$b\" || { echo \"cannot deny $b\"; exit 96; }; done; "
+            + "for b in $TENANTRY_EGRESS_DENY; do \"$TENANTRY_IP\" route add unreachable \"$b\" || { echo \"cannot deny $b\"; exit 96; }; done; "
             + "exec \"$@\"";
     private final RuntimeSettings settings;
     private final Cgroups cgroups;
@@ -68,7 +71,7 @@ public final class Sandbox {
         this.cgroups = cgroups;
         this.root = "root".equals(System.getProperty("user.name"));
         this.ownEgressNetwork = root && !(cgroups instanceof Cgroups.None) && settings.slirp4netns().isPresent()
-                && Files.isExecutable(UNSHARE);
+                && Files.isExecutable(UNSHARE) && (IP.isPresent() || settings.egressDeny().isEmpty());
     }
 
     /** Prepares the runtime directory (bootstrap, workers, module store) and finds the cgroups. */
@@ -131,7 +134,8 @@ public final class Sandbox {
         return ownEgressNetwork ? "own namespace (slirp4netns, host loopback refused"
                 + (settings.egressDeny().isEmpty() ? "" : "; unreachable: " + String.join(",", settings.egressDeny())) + ")"
                 : "the host's (" + (!root ? "not root" : cgroups instanceof Cgroups.None ? "no cgroups"
-                        : settings.slirp4netns().isEmpty() ? "slirp4netns not installed" : UNSHARE + " missing") + ")";
+                        : settings.slirp4netns().isEmpty() ? "slirp4netns not installed"
+                        : !Files.isExecutable(UNSHARE) ? UNSHARE + " missing" : "ip (iproute2) missing, needed for egress-deny") + ")";
     }
 
     /** Starts one generic worker; it is {@code Starting} until it prints that it listens. */
@@ -150,7 +154,8 @@ public final class Sandbox {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             boolean ownNetwork = egress && ownEgressNetwork;
             Process process = start(command(uid, egress, ownNetwork, dir), cgroup,
-                    ownNetwork ? Map.of("TENANTRY_EGRESS_DENY", String.join(" ", settings.egressDeny())) : Map.of());
+                    ownNetwork ? Map.of("TENANTRY_EGRESS_DENY", String.join(" ", settings.egressDeny()),
+                            "TENANTRY_IP", IP.map(Path::toString).orElse("ip")) : Map.of());
             if (ownNetwork) {
                 connect(process, cgroup, id);
             }
