@@ -70,6 +70,15 @@ exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
   throw new Error('broke halfway');
 });`;
 
+// Ends its answer, then keeps working and fails: the call lasts until the handler is done, and its error is logged.
+const FAILS_AFTER_END_CJS = `
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.end('answered');
+  await new Promise((r) => setTimeout(r, 200));
+  console.log('still in the call');
+  throw new Error('failed after the end');
+});`;
+
 const NOT_ASYNC_CJS = `
 exports.handler = awslambda.streamifyResponse((event, responseStream) => { setTimeout(() => responseStream.end('late'), 10); });`;
 
@@ -111,6 +120,7 @@ before(async () => {
     fnSpec('throws-first', { 'index.js': THROWS_FIRST_CJS }),
     fnSpec('throws-midway', { 'index.js': THROWS_MIDWAY_CJS }),
     fnSpec('not-async', { 'index.js': NOT_ASYNC_CJS }),
+    fnSpec('fails-after-end', { 'index.js': FAILS_AFTER_END_CJS }),
     fnSpec('bad-prelude', { 'index.js': BAD_PRELUDE_CJS }),
     fnSpec('late-type', { 'index.js': LATE_TYPE_CJS }),
     fnSpec('marked', { 'index.js': MARKED_CJS }),
@@ -196,6 +206,14 @@ test('a handler that throws after writing cuts the answer short, and the worker 
   await worker.waitForLine((l) => l.rid === 'rid-midway' && l.line === 'Error: broke halfway');
   const next = await worker.invoke('prelude');
   assert.equal(next.status, 201);
+});
+
+test('after the stream ends the call lasts until the handler is done; a later error is logged with the call', async () => {
+  const res = await worker.invoke('fails-after-end', { rid: 'rid-after-end' });
+  assert.equal(res.status, 200);
+  assert.equal(res.text, 'answered');
+  await worker.waitForLine((l) => l.rid === 'rid-after-end' && l.line === 'still in the call');
+  await worker.waitForLine((l) => l.rid === 'rid-after-end' && l.line === 'Error: failed after the end');
 });
 
 test('a streaming handler that is not async is a function error', async () => {

@@ -162,8 +162,9 @@ final class FunctionRoutes {
         if (c.rawBody().length > 0) { // the body is optional
             Body body = c.body().allow(Set.of("unusedForSeconds"));
             unusedFor = body.longValue("unusedForSeconds").orElse(unusedFor);
-            if (unusedFor < 0 || unusedFor > MAX_UNUSED_FOR.toSeconds()) {
-                body.reject("unusedForSeconds", "must be 0 to " + MAX_UNUSED_FOR.toSeconds() + " (ten years)");
+            if (unusedFor < ModuleCollector.MIN_UNUSED_FOR.toSeconds() || unusedFor > MAX_UNUSED_FOR.toSeconds()) {
+                body.reject("unusedForSeconds", "must be " + ModuleCollector.MIN_UNUSED_FOR.toSeconds() + " to "
+                        + MAX_UNUSED_FOR.toSeconds() + " (five minutes to ten years)");
             }
             body.finish();
         }

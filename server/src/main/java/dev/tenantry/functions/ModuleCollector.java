@@ -25,6 +25,12 @@ public final class ModuleCollector {
     public static final String TASK = "collect-modules";
     /** How long a module that no function names stays, unless asked otherwise. */
     public static final Duration DEFAULT_UNUSED_FOR = Duration.ofDays(1);
+    /**
+     * The shortest grace allowed. A deploy stamps its modules in one transaction and records its
+     * version in the next: the stamp keeps a collection off a module until the version names it,
+     * as long as the grace is longer than that gap.
+     */
+    public static final Duration MIN_UNUSED_FOR = Duration.ofMinutes(5);
     /** How often the scheduler and each worker node collect. */
     public static final Duration EVERY = Duration.ofHours(1);
     private final ModuleStates states;

@@ -92,8 +92,9 @@ public final class ModuleStates {
     /**
      * Removes from the catalog every built (or failed) module that no version of a function of a
      * live tenant names and that no deploy has named since {@code cutoff}. A deploy that names one
-     * at the same moment either touches it first (and it stays) or finds it gone and queues its
-     * build again: both write the same row, so they are serialised.
+     * at the same moment either stamps it first (and it stays: the row is re-checked after the
+     * stamp's lock) or finds it gone and queues its build again. A deploy records its version
+     * after stamping, so {@code cutoff} must leave more than that gap (ModuleCollector.MIN_UNUSED_FOR).
      */
     List<Removed> collect(java.time.Instant cutoff) {
         return jdbi.inTransaction(h -> {

@@ -1448,20 +1448,29 @@ class LambdaResponseStream extends Writable {
   }
 }
 
+// Settles once the handler's promise has resolved and the stream is closed (ended, or destroyed
+// because the caller went away), or at the first error, an error after the end included.
 function callStreamingLambda(inv, handler, event, stream, context) {
   return new Promise((resolve, reject) => {
     inv.abort = reject;
+    let handlerDone = false;
+    let streamDone = false;
+    const settleWhenBoth = () => {
+      if (handlerDone && streamDone) resolve();
+    };
     // A bad prelude, a write after the end.
     stream.on('error', reject);
-    // The caller went away: nothing more can be answered.
-    stream.on('close', resolve);
+    stream.on('close', () => {
+      streamDone = true;
+      settleWhenBoth();
+    });
     const returned = handler(event, stream, context);
     if (!isThenable(returned)) throw new TypeError('a streaming handler (awslambda.streamifyResponse) must be async');
     returned.then(
       (value) => {
         if (value !== undefined) console.warn('Streaming handlers ignore return values.');
-        if (stream.writableFinished) resolve();
-        else stream.on('finish', resolve);
+        handlerDone = true;
+        settleWhenBoth();
       },
       (err) => reject(err ?? new Error(`handler rejected with ${err}`)),
     );

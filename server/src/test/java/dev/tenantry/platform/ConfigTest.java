@@ -56,6 +56,10 @@ class ConfigTest {
                 .hasMessageContaining("'fd00::/8' is not one");
         assertThatThrownBy(() -> Config.resolve(Map.of("egress-deny", "10.0.0.0/33"), Map.of(), Optional.empty()))
                 .hasMessageContaining("'10.0.0.0/33' is not one");
+        assertThatThrownBy(() -> Config.resolve(Map.of("egress-deny", "10.0.0.1/8"), Map.of(), Optional.empty()))
+                .hasMessageContaining("'10.0.0.1/8' has bits set past its prefix; the block is 10.0.0.0/8");
+        assertThat(Config.resolve(Map.of("egress-deny", "010.000.0.0/8"), Map.of(), Optional.empty()).functions().egressDeny())
+                .as("written out in decimal, as ip reads it").containsExactly("10.0.0.0/8");
     }
 
     @Test
