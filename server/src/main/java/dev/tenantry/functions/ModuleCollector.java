@@ -76,10 +76,10 @@ public final class ModuleCollector {
         return new Collected(modules, blobs, unpacked);
     }
 
-    /** Removes this node's unpacked copies of modules the catalog no longer lists as available. */
+    /** Removes this node's unpacked copies of modules the catalog no longer lists. */
     public List<String> sweep() {
         try {
-            return store.sweepLocal(states.availableDirectories());
+            return store.sweepLocal(states.knownDirectories());
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot sweep the module store: {}", e.toString());
             return List.of();

@@ -113,9 +113,9 @@ public final class ModuleStates {
         });
     }
 
-    /** The directories ({@code name@version}) of every module the catalog lists as available. */
-    java.util.Set<String> availableDirectories() {
-        return jdbi.withHandle(h -> h.createQuery("select name, version from modules where state = 'available'")
+    /** The directories ({@code name@version}) of every module the catalog lists, in any state. */
+    java.util.Set<String> knownDirectories() {
+        return jdbi.withHandle(h -> h.createQuery("select name, version from modules")
                 .map((rs, c) -> ModuleStore.directory(rs.getString("name"), rs.getString("version")))
                 .collect(java.util.stream.Collectors.toSet()));
     }

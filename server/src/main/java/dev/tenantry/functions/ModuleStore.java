@@ -93,7 +93,8 @@ public final class ModuleStore {
 
     /**
      * Removes this node's unpacked modules whose directory is not in {@code keep}; returns their
-     * names. Temporary directories of unpacks in progress are left alone.
+     * names. Temporary directories of unpacks in progress, and directories made in the last ten
+     * minutes (a build unpacks before the catalog lists the module as built), are left alone.
      */
     List<String> sweepLocal(java.util.Set<String> keep) throws IOException {
         if (!Files.isDirectory(modules)) {
@@ -103,7 +104,8 @@ public final class ModuleStore {
         try (var dirs = Files.list(modules)) {
             for (Path d : (Iterable<Path>) dirs::iterator) {
                 String name = d.getFileName().toString();
-                if (!name.startsWith(".tmp-") && Files.isDirectory(d) && !keep.contains(name)) {
+                if (!name.startsWith(".tmp-") && Files.isDirectory(d) && !keep.contains(name)
+                        && Files.getLastModifiedTime(d).toMillis() < System.currentTimeMillis() - 600_000) {
                     delete(d);
                     gone.add(name);
                 }

@@ -1,5 +1,6 @@
 package dev.tenantry.platform;
 
+import dev.tenantry.provision.PgHba;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -39,7 +40,7 @@ final class EmbeddedDatabase implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             stopOrphan(dir);
-            String password = superuserPassword(dir.resolveSibling("postgres-superuser-password"));
+            String password = superuserPassword(dir.resolveSibling("postgres-superuser-password"), dir.resolve("pg_hba.conf"));
             EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                     .setConnectConfig("password", password) // its own start-up check logs in as the superuser
                     .setDataDirectory(dir)
@@ -90,14 +91,21 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     /**
      * The superuser's password: read from {@code file}, or made (32 random letters and digits) and
-     * written there, readable by this user only, on the first start.
+     * written there, readable by this user only, on the first start. A server whose {@code hba}
+     * already asks the superuser for a password cannot be opened without the file: that is said
+     * at once rather than after the server's start-up wait.
      */
-    private static String superuserPassword(Path file) throws IOException {
+    private static String superuserPassword(Path file, Path hba) throws IOException {
         if (Files.isRegularFile(file)) {
             String kept = Files.readString(file).strip();
             if (!kept.isEmpty()) {
                 return kept;
             }
+        }
+        if (Files.isRegularFile(hba) && Files.readString(hba).contains(PgHba.PASSWORDS_ONLY_MARK)) {
+            throw new PlatformException.DatabaseUnavailable("the embedded PostgreSQL in " + hba.getParent()
+                    + " asks its superuser for a password, and " + file + " (where Tenantry keeps it) is missing or empty:"
+                    + " restore it from the backup of this data directory", null);
         }
         SecureRandom random = new SecureRandom();
         StringBuilder made = new StringBuilder();
@@ -107,7 +115,10 @@ final class EmbeddedDatabase implements AutoCloseable {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, made + "\n");
+        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            out.write(java.nio.ByteBuffer.wrap((made + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            out.force(true); // on disk before the server is told: losing it would lock the data directory
+        }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return made.toString();
     }

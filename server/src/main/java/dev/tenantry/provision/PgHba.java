@@ -68,6 +68,9 @@ public final class PgHba {
                 """.formatted(su);
     }
 
+    /** A line of the passwords-only file, by which a server already set up so is known. */
+    public static final String PASSWORDS_ONLY_MARK = "every role, the superuser included, must give its password";
+
     static String passwordsOnly() {
         return """
                 # Written by Tenantry: every role, the superuser included, must give its password,

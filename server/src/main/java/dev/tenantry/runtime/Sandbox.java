@@ -71,7 +71,7 @@ public final class Sandbox {
         this.cgroups = cgroups;
         this.root = "root".equals(System.getProperty("user.name"));
         this.ownEgressNetwork = root && !(cgroups instanceof Cgroups.None) && settings.slirp4netns().isPresent()
-                && Files.isExecutable(UNSHARE) && (IP.isPresent() || settings.egressDeny().isEmpty());
+                && Files.isExecutable(UNSHARE) && (IP.isPresent() || settings.egressDeny().isEmpty()) && canUnshareNetwork();
     }
 
     /** Prepares the runtime directory (bootstrap, workers, module store) and finds the cgroups. */
@@ -104,6 +104,23 @@ public final class Sandbox {
         return new Sandbox(settings, Cgroups.detect(settings.cgroupRoot()));
     }
 
+    /** Whether this process may make a network namespace with a TAP device (slirp4netns needs /dev/net/tun). */
+    private static boolean canUnshareNetwork() {
+        if (!Files.exists(Path.of("/dev/net/tun"))) {
+            return false;
+        }
+        try {
+            Process p = new ProcessBuilder(UNSHARE.toString(), "--net", "--", "true").redirectErrorStream(true).start();
+            p.getInputStream().transferTo(OutputStream.nullOutputStream());
+            return p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private static void requireNode20(Path node) {
         try {
             Process p = new ProcessBuilder(node.toString(), "--version").redirectErrorStream(true).start();
@@ -129,13 +146,15 @@ public final class Sandbox {
         return cgroups;
     }
 
-    /** How egress workers reach the network, for logs and the health answer. */
+    /** How egress workers reach the network, for the start log. */
     public String egressNetwork() {
         return ownEgressNetwork ? "own namespace (slirp4netns, host loopback refused"
                 + (settings.egressDeny().isEmpty() ? "" : "; unreachable: " + String.join(",", settings.egressDeny())) + ")"
                 : "the host's (" + (!root ? "not root" : cgroups instanceof Cgroups.None ? "no cgroups"
                         : settings.slirp4netns().isEmpty() ? "slirp4netns not installed"
-                        : !Files.isExecutable(UNSHARE) ? UNSHARE + " missing" : "ip (iproute2) missing, needed for egress-deny") + ")";
+                        : !Files.isExecutable(UNSHARE) ? UNSHARE + " missing"
+                        : IP.isEmpty() && !settings.egressDeny().isEmpty() ? "ip (iproute2) missing, needed for egress-deny"
+                        : "cannot make a network namespace with /dev/net/tun here") + ")";
     }
 
     /** Starts one generic worker; it is {@code Starting} until it prints that it listens. */
@@ -252,6 +271,9 @@ public final class Sandbox {
                         throw new IOException("it did not leave the host's network namespace");
                     }
                     Thread.sleep(1);
+                }
+                if (!worker.isAlive()) {
+                    return; // its pid may be another process's by now
                 }
                 List<String> c = joiningCgroups();
                 // --exit-fd=0: its stdin is a pipe from this node, so it ends with the node even after a kill -9.

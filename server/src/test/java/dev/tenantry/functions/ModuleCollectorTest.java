@@ -67,6 +67,7 @@ class ModuleCollectorTest {
         Http.Answer spared = node.http().post("/v1/modules/collect", Map.of());
         assertThat(spared.json().get("modules")).as("named by a deploy less than a day ago").isEmpty();
 
+        ageModules();
         java.time.Instant collectedAt = java.time.Instant.now();
         Http.Answer collected = node.http().post("/v1/modules/collect", Map.of("unusedForSeconds", 300));
         assertThat(collected.status()).isEqualTo(200);
@@ -121,8 +122,15 @@ class ModuleCollectorTest {
         throw new AssertionError(name + " did not reach version " + version);
     }
 
-    static void ageModules() {
+    /** As if the modules were named and unpacked an hour ago (the collection spares newer ones). */
+    static void ageModules() throws java.io.IOException {
         node.sql().useHandle(h -> h.execute("update modules set last_used_at = now() - interval '1 hour'"));
+        java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(3600));
+        try (var dirs = Files.list(runtimeDir.resolve("modules"))) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                Files.setLastModifiedTime(d, hourAgo);
+            }
+        }
     }
 
     static String call(String name) throws Exception {

@@ -105,6 +105,18 @@ class NodeLifecycleTest {
             first.awaitExit();
             assertThat(first.output()).as("exit " + first.process().exitValue()).contains("Stopping Tenantry...");
             assertThat(dataDir.resolve("postgres/postmaster.pid")).doesNotExist();
+
+            // Without the password file, the data directory cannot be opened: said at once, not after a 60 s wait.
+            Path kept = dataDir.resolveSibling("kept-password");
+            Files.move(passwordFile, kept);
+            Process locked = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "dev.tenantry.platform.Main",
+                    "up", "--data-dir", dataDir.toString(), "--api-port", "0", "--gateway-port", "0").redirectErrorStream(true).start();
+            assertThat(locked.waitFor(45, TimeUnit.SECONDS)).isTrue();
+            assertThat(locked.exitValue()).isNotZero();
+            assertThat(new String(locked.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .contains("postgres-superuser-password").contains("is missing or empty").contains("restore it");
+            Files.move(kept, passwordFile);
         } finally {
             if (first.process().isAlive()) {
                 first.process().destroy();
