@@ -20,15 +20,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts worker processes: Node.js running the bootstrap inside bubblewrap with its own user,
  * PID, IPC, mount, UTS, cgroup and network namespaces; a read-only view of the system, the
- * bootstrap and the module store; a private
- * tmpfs; a clean environment; and the worker's cgroup joined before bubblewrap starts. One-off
+ * bootstrap and the module store; a private tmpfs; a clean environment; and the worker's cgroup
+ * joined before bubblewrap starts. One-off
  * jobs (module builds) run the same way, each in a cgroup of its own.
  *
  * <p>Workers without egress have no network at all. An egress worker gets a network namespace of
  * its own, reaching out through slirp4netns (user-mode NAT, in the worker's cgroup) that refuses
  * the host's loopback, so that the node's API, its database and Redis on 127.0.0.1 are out of
- * reach; where that cannot be had (no slirp4netns, not root, no cgroups) it shares the host's
- * network, and the start log says so.
+ * reach, and so are the egress-deny blocks; where that cannot be had (see {@link #egressNetwork()})
+ * it shares the host's network, and the start log says so.
  */
 public final class Sandbox {
     /** Where, inside the sandbox, the worker's socket directory, the bootstrap and the module store are. */
@@ -59,8 +59,8 @@ public final class Sandbox {
     private final RuntimeSettings settings;
     private final Cgroups cgroups;
     private final boolean root;
-    /** Whether egress workers get a network of their own (else they share the host's). */
-    private final boolean ownEgressNetwork;
+    /** Why egress workers share the host's network; empty when they get a network of their own. */
+    private final java.util.Optional<String> sharedEgressReason;
     private final AtomicInteger sequence = new AtomicInteger();
     /** Where this node starts in the uid range, so that two nodes on one machine rarely hand out the same uids. */
     private final int uidOffset = ThreadLocalRandom.current().nextInt(65_535);
@@ -70,8 +70,13 @@ public final class Sandbox {
         this.settings = settings;
         this.cgroups = cgroups;
         this.root = "root".equals(System.getProperty("user.name"));
-        this.ownEgressNetwork = root && !(cgroups instanceof Cgroups.None) && settings.slirp4netns().isPresent()
-                && Files.isExecutable(UNSHARE) && (IP.isPresent() || settings.egressDeny().isEmpty()) && canUnshareNetwork();
+        this.sharedEgressReason = java.util.Optional.ofNullable(!root ? "not root"
+                : cgroups instanceof Cgroups.None ? "no cgroups"
+                : settings.slirp4netns().isEmpty() ? "slirp4netns not installed"
+                : !Files.isExecutable(UNSHARE) ? UNSHARE + " missing"
+                : IP.isEmpty() && !settings.egressDeny().isEmpty() ? "ip (iproute2) missing, needed for egress-deny"
+                : !canUnshareNetwork() ? "cannot make a network namespace with /dev/net/tun here"
+                : null);
     }
 
     /** Prepares the runtime directory (bootstrap, workers, module store) and finds the cgroups. */
@@ -148,13 +153,9 @@ public final class Sandbox {
 
     /** How egress workers reach the network, for the start log. */
     public String egressNetwork() {
-        return ownEgressNetwork ? "own namespace (slirp4netns, host loopback refused"
-                + (settings.egressDeny().isEmpty() ? "" : "; unreachable: " + String.join(",", settings.egressDeny())) + ")"
-                : "the host's (" + (!root ? "not root" : cgroups instanceof Cgroups.None ? "no cgroups"
-                        : settings.slirp4netns().isEmpty() ? "slirp4netns not installed"
-                        : !Files.isExecutable(UNSHARE) ? UNSHARE + " missing"
-                        : IP.isEmpty() && !settings.egressDeny().isEmpty() ? "ip (iproute2) missing, needed for egress-deny"
-                        : "cannot make a network namespace with /dev/net/tun here") + ")";
+        return sharedEgressReason.map(why -> "the host's (" + why + ")")
+                .orElseGet(() -> "own namespace (slirp4netns, host loopback refused"
+                        + (settings.egressDeny().isEmpty() ? "" : "; unreachable: " + String.join(",", settings.egressDeny())) + ")");
     }
 
     /** Starts one generic worker; it is {@code Starting} until it prints that it listens. */
@@ -171,7 +172,7 @@ public final class Sandbox {
                 Files.setAttribute(dir, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
             }
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            boolean ownNetwork = egress && ownEgressNetwork;
+            boolean ownNetwork = egress && sharedEgressReason.isEmpty();
             Process process = start(command(uid, egress, ownNetwork, dir), cgroup,
                     ownNetwork ? Map.of("TENANTRY_EGRESS_DENY", String.join(" ", settings.egressDeny()),
                             "TENANTRY_IP", IP.map(Path::toString).orElse("ip")) : Map.of());
