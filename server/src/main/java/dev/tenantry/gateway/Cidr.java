@@ -47,6 +47,29 @@ public record Cidr(byte[] network, int bits, String text) {
         return true;
     }
 
+    /** The block with its host bits cleared, written out plainly (IPv4 in decimal) with its prefix length: {@code 10.0.0.0/8}. */
+    public String canonical() {
+        try {
+            return InetAddress.getByAddress(masked()).getHostAddress() + "/" + bits;
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 4 or 16 bytes: cannot happen
+        }
+    }
+
+    /** Whether the address has bits set past the prefix, as in {@code 10.0.0.1/8}. */
+    public boolean hasHostBits() {
+        return !Arrays.equals(masked(), network);
+    }
+
+    private byte[] masked() {
+        byte[] out = network.clone();
+        for (int i = 0; i < out.length; i++) {
+            int kept = Math.max(0, Math.min(8, bits - 8 * i));
+            out[i] &= (byte) (0xff << (8 - kept));
+        }
+        return out;
+    }
+
     /** Whether the address (an IP literal) is inside this block. */
     public boolean contains(String ip) {
         byte[] a;

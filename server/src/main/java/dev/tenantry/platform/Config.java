@@ -207,16 +207,10 @@ public record Config(
                         + " (such as 10.0.0.0/8,169.254.169.254), or none; '" + e + "' is not one"
                         + " (egress workers have no IPv6 route at all)");
             }
-            // Written out again in plain decimal: iproute2 reads 010 as octal.
-            byte[] b = block.network();
-            long address = ((b[0] & 0xffL) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
-            long mask = block.bits() == 0 ? 0 : (0xffffffffL << (32 - block.bits())) & 0xffffffffL;
-            String network = ((address & mask) >> 24) + "." + (((address & mask) >> 16) & 0xff) + "."
-                    + (((address & mask) >> 8) & 0xff) + "." + ((address & mask) & 0xff) + "/" + block.bits();
-            if ((address & ~mask & 0xffffffffL) != 0) {
-                throw new ConfigException("egress-deny: '" + e + "' has bits set past its prefix; the block is " + network);
+            if (block.hasHostBits()) {
+                throw new ConfigException("egress-deny: '" + e + "' has bits set past its prefix; the block is " + block.canonical());
             }
-            out.add(network);
+            out.add(block.canonical()); // in plain decimal: iproute2 reads 010 as octal
         }
         return List.copyOf(out);
     }
