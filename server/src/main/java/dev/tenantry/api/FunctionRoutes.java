@@ -27,7 +27,6 @@ final class FunctionRoutes {
     static final long MAX_DEPLOY_BYTES = 32L << 20;
     private static final Set<String> DEPLOY_FIELDS = Set.of("code", "bundle", "entry", "packageJson", "dependencies", "env",
             "secrets", "timeoutMs", "memoryMb");
-    private static final java.time.Duration MAX_UNUSED_FOR = java.time.Duration.ofDays(3653);
     private final Catalog catalog;
     private final Deployer deployer;
     private final FunctionLogs logs;
@@ -162,14 +161,14 @@ final class FunctionRoutes {
         if (c.rawBody().length > 0) { // the body is optional
             Body body = c.body().allow(Set.of("unusedForSeconds"));
             unusedFor = body.longValue("unusedForSeconds").orElse(unusedFor);
-            if (unusedFor < ModuleCollector.MIN_UNUSED_FOR.toSeconds() || unusedFor > MAX_UNUSED_FOR.toSeconds()) {
+            if (unusedFor < ModuleCollector.MIN_UNUSED_FOR.toSeconds() || unusedFor > ModuleCollector.MAX_UNUSED_FOR.toSeconds()) {
                 body.reject("unusedForSeconds", "must be " + ModuleCollector.MIN_UNUSED_FOR.toSeconds() + " to "
-                        + MAX_UNUSED_FOR.toSeconds() + " (five minutes to ten years)");
+                        + ModuleCollector.MAX_UNUSED_FOR.toSeconds() + " (five minutes to ten years)");
             }
             body.finish();
         }
         ModuleCollector.Collected done = new ModuleCollector(deployer.parts().modules(), deployer.parts().store(),
-                java.time.Duration.ofSeconds(unusedFor), java.time.Clock.systemUTC()).collect();
+                java.time.Clock.systemUTC()).collect(java.time.Duration.ofSeconds(unusedFor));
         return Reply.ok(Map.of("modules", done.modules(), "blobs", done.blobs(), "unpacked", done.unpacked()));
     }
 

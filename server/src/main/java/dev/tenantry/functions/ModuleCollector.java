@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Removes modules nothing uses any more: a module that no version of a function of a live tenant
- * names, and that no deploy has named for {@code unusedFor}, leaves the catalog, its blob leaves
+ * names, and that no deploy has named for a while (a day unless asked otherwise), leaves the catalog, its blob leaves
  * the blob store (unless another module has the same content), and its unpacked copy leaves each
  * node's module store. Old versions of live functions keep their modules, so a rollback always
  * finds them. The catalog and blob part runs as a recurring job on one scheduler node; every
@@ -31,37 +31,37 @@ public final class ModuleCollector {
      * as long as the grace is longer than that gap.
      */
     public static final Duration MIN_UNUSED_FOR = Duration.ofMinutes(5);
+    /** The longest grace asked for. */
+    public static final Duration MAX_UNUSED_FOR = Duration.ofDays(3653);
     /** How often the scheduler and each worker node collect. */
     public static final Duration EVERY = Duration.ofHours(1);
     private final ModuleStates states;
     private final ModuleStore store;
-    private final Duration unusedFor;
     private final Clock clock;
 
     /** What one collection removed: modules ({@code name@version}), blobs, and this node's unpacked copies. */
     public record Collected(List<String> modules, int blobs, List<String> unpacked) {}
 
-    public ModuleCollector(ModuleStates states, ModuleStore store, Duration unusedFor, Clock clock) {
+    public ModuleCollector(ModuleStates states, ModuleStore store, Clock clock) {
         this.states = states;
         this.store = store;
-        this.unusedFor = unusedFor;
         this.clock = clock;
     }
 
-    /** The recurring job for the scheduler role: a collection every {@code every}. */
-    public RecurringTask<Void> task(Duration every) {
-        return Tasks.recurring(TASK, FixedDelay.of(every)).execute((instance, context) -> collect());
+    /** The recurring job for the scheduler role: a collection with the default grace every {@link #EVERY}. */
+    public RecurringTask<Void> task() {
+        return Tasks.recurring(TASK, FixedDelay.of(EVERY)).execute((instance, context) -> collect(DEFAULT_UNUSED_FOR));
     }
 
-    /** Removes the unused modules from the catalog, the blob store and this node. */
-    public Collected collect() {
+    /** Removes the modules unused for {@code unusedFor} from the catalog, the blob store and this node. */
+    public Collected collect(Duration unusedFor) {
         List<String> modules = new ArrayList<>();
         int blobs = 0;
         for (ModuleStates.Removed r : states.collect(clock.instant().minus(unusedFor))) {
             modules.add(r.name() + "@" + r.version());
-            if (r.sha256().isPresent() && !r.blobShared()) {
+            if (r.blob().isPresent()) {
                 try {
-                    store.deleteBlob(r.sha256().get());
+                    store.deleteBlob(r.blob().get());
                     blobs++;
                 } catch (IOException e) {
                     LOG.warn("module {}@{}: cannot remove its blob: {}", r.name(), r.version(), e.toString());

@@ -86,8 +86,8 @@ public final class ModuleStates {
                 .bind("e", error).bind("n", name).bind("v", version).execute());
     }
 
-    /** A module the collector removed from the catalog: its blob may go when no other module has the same content. */
-    record Removed(String name, String version, Optional<String> sha256, boolean blobShared) {}
+    /** A module the collector removed from the catalog, and its blob when no module left has the same content. */
+    record Removed(String name, String version, Optional<String> blob) {}
 
     /**
      * Removes from the catalog every built (or failed) module that no version of a function of a
@@ -97,20 +97,23 @@ public final class ModuleStates {
      * after stamping, so {@code cutoff} must leave more than that gap (ModuleCollector.MIN_UNUSED_FOR).
      */
     List<Removed> collect(java.time.Instant cutoff) {
-        return jdbi.inTransaction(h -> {
-            List<Removed> removed = h.createQuery("""
+        // The outer select reads the table as it was before the delete: the modules it still names as
+        // holding a blob are those not deleted here.
+        return jdbi.withHandle(h -> h.createQuery("""
+                with gone as (
                     delete from modules m
                     where m.state in ('available', 'failed') and m.last_used_at < :cutoff
                       and not exists (select 1 from function_versions v join tenants t on t.id = v.tenant_id
                                       where t.status <> 'deleted' and v.modules ->> m.name = m.version)
-                    returning m.name, m.version, m.sha256""")
-                    .bind("cutoff", Timestamp.from(cutoff))
-                    .map((rs, c) -> new Removed(rs.getString("name"), rs.getString("version"),
-                            Optional.ofNullable(rs.getString("sha256")), false)).list();
-            return removed.stream().map(r -> r.sha256().isEmpty() ? r : new Removed(r.name(), r.version(), r.sha256(),
-                    h.createQuery("select count(*) from modules where sha256 = :s").bind("s", r.sha256().get())
-                            .mapTo(Long.class).one() > 0)).toList();
-        });
+                    returning m.name, m.version, m.sha256)
+                select g.name, g.version,
+                       case when exists (select 1 from modules o where o.sha256 = g.sha256
+                                         and (o.name, o.version) not in (select name, version from gone))
+                            then null else g.sha256 end as blob
+                from gone g""")
+                .bind("cutoff", Timestamp.from(cutoff))
+                .map((rs, c) -> new Removed(rs.getString("name"), rs.getString("version"), Optional.ofNullable(rs.getString("blob"))))
+                .list());
     }
 
     /** The directories ({@code name@version}) of every module the catalog lists, in any state. */

@@ -107,9 +107,11 @@ final class FunctionWiring {
         Path npm = runtime.node().resolveSibling("npm");
         ModuleBuilder builder = new ModuleBuilder(sandbox, unavailable, parts.store(), parts.modules(), parts.functions(),
                 new ModuleBuilder.Settings(f.npmRegistry(), Files.isExecutable(npm) ? npm : which("npm"), f.installScripts(), 600, BUILD_LIMITS));
-        ModuleCollector collector = new ModuleCollector(parts.modules(), parts.store(), ModuleCollector.DEFAULT_UNUSED_FOR,
-                Clock.systemUTC());
-        return List.of(builder.task(), collector.task(ModuleCollector.EVERY));
+        return List.of(builder.task(), collector().task());
+    }
+
+    ModuleCollector collector() {
+        return new ModuleCollector(parts.modules(), parts.store(), Clock.systemUTC());
     }
 
     Deployer deployer(Catalog catalog) {
@@ -130,7 +132,7 @@ final class FunctionWiring {
         resources.push(invoker);
         logs.attribute(invoker);
         // Each worker node drops its unpacked copies of modules the scheduler's collection removed.
-        ModuleCollector collector = new ModuleCollector(parts.modules(), parts.store(), ModuleCollector.DEFAULT_UNUSED_FOR, clock);
+        ModuleCollector collector = collector();
         long sweeps = vertx.setPeriodic(ModuleCollector.EVERY.toMillis(), id -> Thread.ofVirtual().name("module-sweep").start(collector::sweep));
         resources.push(() -> vertx.cancelTimer(sweeps));
         return Optional.of(invoker);
