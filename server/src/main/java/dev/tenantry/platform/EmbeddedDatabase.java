@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -96,11 +95,9 @@ final class EmbeddedDatabase implements AutoCloseable {
      * at once rather than after the server's start-up wait.
      */
     private static String superuserPassword(Path file, Path hba) throws IOException {
-        if (Files.isRegularFile(file)) {
-            String kept = Files.readString(file).strip();
-            if (!kept.isEmpty()) {
-                return kept;
-            }
+        Optional<String> kept = SecretFiles.read(file);
+        if (kept.isPresent()) {
+            return kept.get();
         }
         if (Files.isRegularFile(hba) && Files.readString(hba).contains(PgHba.PASSWORDS_ONLY_MARK)) {
             throw new PlatformException.DatabaseUnavailable("the embedded PostgreSQL in " + hba.getParent()
@@ -112,15 +109,7 @@ final class EmbeddedDatabase implements AutoCloseable {
         for (int i = 0; i < 32; i++) {
             made.append(PASSWORD_CHARS.charAt(random.nextInt(PASSWORD_CHARS.length())));
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-            out.write(java.nio.ByteBuffer.wrap((made + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-            out.force(true); // on disk before the server is told: losing it would lock the data directory
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        return made.toString();
+        return SecretFiles.write(file, made.toString());
     }
 
     /**

@@ -72,15 +72,13 @@ final class LocalRedis implements AutoCloseable {
     }
 
     private static String adminPassword(Path file) throws IOException {
-        if (Files.exists(file)) {
-            return Files.readString(file).trim();
+        Optional<String> kept = SecretFiles.read(file);
+        if (kept.isPresent()) {
+            return kept.get();
         }
         byte[] bytes = new byte[24];
         new SecureRandom().nextBytes(bytes);
-        String password = HexFormat.of().formatHex(bytes);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, password);
-        return password;
+        return SecretFiles.write(file, HexFormat.of().formatHex(bytes));
     }
 
     private static String sha256Hex(String text) {
