@@ -73,12 +73,12 @@ public final class PgHba {
 
     static String passwordsOnly() {
         return """
-                # Written by Tenantry: every role, the superuser included, must give its password,
+                # Written by Tenantry: %s,
                 # from this machine only; nothing else may connect.
                 # TYPE  DATABASE  USER  ADDRESS       METHOD
                 host    all       all   127.0.0.1/32  scram-sha-256
                 host    all       all   ::1/128       scram-sha-256
-                """;
+                """.formatted(PASSWORDS_ONLY_MARK);
     }
 
     private static void write(Path file, String content) throws IOException {

@@ -3,6 +3,7 @@ package dev.tenantry.provision;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerName;
 import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
+import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import dev.tenantry.catalog.Actor;
 import dev.tenantry.catalog.Bindings;
@@ -60,10 +61,8 @@ public final class Provisioning implements Operations, AutoCloseable {
                     .onFailure((complete, ops) -> ops.reschedule(complete, Instant.now().plusSeconds(1)))
                     .execute((instance, context) -> runner.run(UUID.fromString(instance.getId())));
             // Recurring tasks (e.g. the collection of unused modules) are scheduled at start; the rest run when queued.
-            List<com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>> recurring = parts.moreTasks().stream()
-                    .filter(t -> t instanceof com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>)
-                    .<com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>>map(
-                            t -> (com.github.kagkarlsson.scheduler.task.helper.RecurringTask<?>) t).toList();
+            List<RecurringTask<?>> recurring = parts.moreTasks().stream()
+                    .filter(t -> t instanceof RecurringTask<?>).<RecurringTask<?>>map(t -> (RecurringTask<?>) t).toList();
             List<com.github.kagkarlsson.scheduler.task.Task<?>> tasks = new ArrayList<>(parts.moreTasks());
             tasks.removeAll(recurring);
             tasks.add(task);
